@@ -1,0 +1,191 @@
+//! `interlock check` and `interlock explain`: judge without running.
+
+use std::ffi::OsString;
+
+use clap::Args;
+use serde_json::json;
+
+use super::RuleArgs;
+use crate::env::{Env, lossy};
+use crate::exit;
+use crate::policy::{CommandVerdict, Engine, Verdict, args};
+use crate::rules::Action;
+
+#[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("input").required(true).args(["shell", "argv"]))]
+pub struct CheckArgs {
+    /// Print one JSON object instead of a short explanation.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Judge a shell command string, as the shell mode would.
+    #[arg(long, value_name = "STRING")]
+    pub shell: Option<String>,
+    /// Judge one argv, as a shim would see it (after `--`).
+    #[arg(last = true, value_name = "PROGRAM [ARGS]...")]
+    pub argv: Vec<OsString>,
+}
+
+#[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("input").required(true).args(["shell", "argv"]))]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub rules: RuleArgs,
+    /// Explain a shell command string.
+    #[arg(long, value_name = "STRING")]
+    pub shell: Option<String>,
+    /// Explain one argv (after `--`).
+    #[arg(last = true, value_name = "PROGRAM [ARGS]...")]
+    pub argv: Vec<OsString>,
+}
+
+fn judge(engine: &Engine, shell: Option<&str>, argv: &[OsString]) -> Verdict {
+    match shell {
+        Some(s) => engine.judge_script(s),
+        None => {
+            let argv: Vec<String> = argv.iter().map(lossy).collect();
+            engine.judge_argv(&argv)
+        }
+    }
+}
+
+pub fn check(a: &CheckArgs, env: &Env) -> u8 {
+    let engine = a.rules.engine(env);
+    let verdict = judge(&engine, a.shell.as_deref(), &a.argv);
+    // Errors in files loaded lazily for this command count too.
+    if super::report_load_errors(&engine) {
+        return exit::USAGE;
+    }
+    if a.json {
+        println!("{}", verdict_json(&verdict));
+    } else {
+        print!("{}", verdict_text(&verdict));
+    }
+    if verdict.decision == Action::Allow {
+        exit::ALLOW
+    } else {
+        exit::NOT_ALLOWED
+    }
+}
+
+pub fn verdict_json(v: &Verdict) -> serde_json::Value {
+    let rule = v.rule();
+    json!({
+        "decision": v.decision.as_str(),
+        "rule": rule.map(|m| m.id.clone()),
+        "reason": v.reason(),
+        "commands": v.commands.iter().map(command_json).collect::<Vec<_>>(),
+    })
+}
+
+fn command_json(c: &CommandVerdict) -> serde_json::Value {
+    let m = c.deciding();
+    json!({
+        "argv": c.command.argv(),
+        "decision": c.decision.as_str(),
+        "rule": m.map(|m| m.id.clone()),
+        "reason": m.map(|m| m.reason.clone()),
+        "via": c.command.via,
+        "dry_run_argv": c.dry_run,
+    })
+}
+
+fn quote(argv: &[String]) -> String {
+    shell_words::join(argv)
+}
+
+pub fn verdict_text(v: &Verdict) -> String {
+    let mut s = String::new();
+    let decision = v.decision.as_str();
+    match v.deciding() {
+        Some(c) => {
+            let m = c.deciding().expect("deciding command has a match");
+            s.push_str(&format!("{decision}: {}\n", quote(&c.command.argv())));
+            s.push_str(&format!("  rule {} ({}): {}\n", m.id, m.location, m.reason));
+            if let Some(d) = &c.dry_run {
+                s.push_str(&format!("  preview: {}\n", quote(d)));
+            }
+        }
+        None => s.push_str(&format!("{decision}: {}\n", v.reason())),
+    }
+    s
+}
+
+pub fn explain(a: &ExplainArgs, env: &Env) -> u8 {
+    let engine = a.rules.engine(env);
+    let verdict = judge(&engine, a.shell.as_deref(), &a.argv);
+    if super::report_load_errors(&engine) {
+        return exit::USAGE;
+    }
+    let mut out = String::new();
+    match &a.shell {
+        Some(s) => out.push_str(&format!("script: {s}\n")),
+        None => out.push_str(&format!(
+            "argv: {}\n",
+            quote(&a.argv.iter().map(lossy).collect::<Vec<_>>())
+        )),
+    }
+    out.push_str(&format!("{} command(s) found\n", verdict.commands.len()));
+    for (i, c) in verdict.commands.iter().enumerate() {
+        out.push_str(&format!("\n[{}] {}\n", i + 1, quote(&c.command.argv())));
+        if !c.command.via.is_empty() {
+            out.push_str(&format!(
+                "    found inside: {}\n",
+                c.command.via.join(" > ")
+            ));
+        }
+        if !c.command.env.is_empty() {
+            let names: Vec<_> = c.command.env.iter().map(|(k, _)| k.as_str()).collect();
+            out.push_str(&format!("    environment set: {}\n", names.join(", ")));
+        }
+        if !c.tool.is_empty() && c.tool != c.command.program {
+            out.push_str(&format!("    judged as: {}\n", c.tool));
+        }
+        if c.command.problem.is_none() && !c.command.program.is_empty() {
+            let pr = engine.rules.for_program(&c.command.program);
+            let view = args::parse(&c.command.args, &pr.spec);
+            let ops: Vec<_> = view.operands.iter().map(|(_, w)| w.text.as_str()).collect();
+            let opts: Vec<_> = view
+                .options
+                .iter()
+                .map(|o| match o.value {
+                    Some(v) => format!("{}={v}", o.name),
+                    None => o.name.to_string(),
+                })
+                .collect();
+            out.push_str(&format!("    operands: {}\n", ops.join(" ")));
+            if !opts.is_empty() {
+                out.push_str(&format!("    options: {}\n", opts.join(" ")));
+            }
+            out.push_str(&format!("    rules for {}: {}\n", pr.tool, pr.rules.len()));
+        }
+        if c.matches.is_empty() {
+            out.push_str("    no rule matches: allow\n");
+        }
+        for m in &c.matches {
+            out.push_str(&format!(
+                "    matches {} [{}] ({}): {}\n",
+                m.id,
+                m.action.as_str(),
+                m.location,
+                m.reason
+            ));
+        }
+        if let Some(d) = &c.dry_run {
+            out.push_str(&format!("    preview: {}\n", quote(d)));
+        }
+        out.push_str(&format!("    decision: {}\n", c.decision.as_str()));
+    }
+    out.push_str(&format!(
+        "\ndecision: {} ({})\n",
+        verdict.decision.as_str(),
+        verdict.reason()
+    ));
+    print!("{out}");
+    if verdict.decision == Action::Allow {
+        exit::ALLOW
+    } else {
+        exit::NOT_ALLOWED
+    }
+}

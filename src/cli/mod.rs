@@ -1,0 +1,98 @@
+//! The command-line front: the tools for people (`check`, `explain`, `rules`).
+
+mod check;
+mod rules_cmd;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::env::Env;
+use crate::exit;
+use crate::policy::Engine;
+use crate::rules::{RuleSet, Sources};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "interlock",
+    version,
+    about = "Stands between AI coding agents and the commands they run",
+    long_about = "Stands between AI coding agents and the commands they run.\n\n\
+                  Every command is matched against destructive-pattern rules and is allowed, \
+                  blocked, turned into a dry run, or held until a human confirms it."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Judge a command without running it. Exit 0: allow; 1: anything else; 2: error.
+    Check(check::CheckArgs),
+    /// Show how a command is read and which rules match it, step by step.
+    Explain(check::ExplainArgs),
+    /// List or test the rules in effect.
+    #[command(subcommand)]
+    Rules(rules_cmd::RulesCmd),
+}
+
+/// Where rules come from, shared by every subcommand that judges.
+#[derive(Args, Debug, Clone, Default)]
+pub struct RuleArgs {
+    /// Also load this rules file or directory (repeatable). Trusted like user rules.
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Skip the system, user and project layers: embedded rules and --rules only.
+    #[arg(long)]
+    pub no_config: bool,
+}
+
+impl RuleArgs {
+    pub fn sources(&self, env: &Env) -> Sources {
+        let mut s = if self.no_config {
+            Sources::embedded_only()
+        } else {
+            Sources::standard(env)
+        };
+        s.extra = self.rules.clone();
+        s
+    }
+
+    pub fn engine(&self, env: &Env) -> Engine {
+        Engine::new(RuleSet::load(&self.sources(env)))
+    }
+}
+
+pub fn main(args: Vec<OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { 0 });
+        }
+    };
+    let env = Env::from_process();
+    let code = match cli.command {
+        Cmd::Check(a) => check::check(&a, &env),
+        Cmd::Explain(a) => check::explain(&a, &env),
+        Cmd::Rules(c) => rules_cmd::run(&c, &env),
+    };
+    ExitCode::from(code)
+}
+
+/// Prints rules-loading errors; true when there were any.
+pub(crate) fn report_load_errors(engine: &Engine) -> bool {
+    let errors = engine.rules.errors();
+    for e in &errors {
+        eprintln!("interlock: rules file {e}");
+    }
+    if !errors.is_empty() {
+        eprintln!(
+            "interlock: fix the file above; until then guarded tools are blocked rather than run unchecked"
+        );
+    }
+    !errors.is_empty()
+}

@@ -1,0 +1,33 @@
+//! interlock stands between an AI coding agent and the commands it runs.
+//!
+//! The policy core — [`parse`], [`normalize`], [`rules`], [`policy`] — is pure: it
+//! reads no files beyond rules and runs nothing. Process work lives in [`cli`].
+
+pub mod cli;
+pub mod env;
+pub mod exit;
+pub mod normalize;
+pub mod parse;
+pub mod policy;
+pub mod rules;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+/// The whole program: dispatches on argv[0] and the arguments.
+pub fn run(args: Vec<OsString>) -> ExitCode {
+    install_panic_hook();
+    cli::main(args)
+}
+
+/// A parser panic on the worker thread is expected and handled (the command is not
+/// run); keep it off the agent's stderr. Any other panic is reported as usual.
+fn install_panic_hook() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() == Some(parse::PARSER_THREAD) {
+            return;
+        }
+        default(info);
+    }));
+}

@@ -1,0 +1,347 @@
+//! Interpreters given code on the command line (`python -c`, `perl -e`, `node -e`, ...)
+//! or a literal script on stdin. The code is not executed or fully parsed: interlock
+//! looks for the calls that run shell commands or delete trees, and judges what they run.
+//! A call whose argument is not a string literal is judged as an unknowable script.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::launchers::{Ctx, nested};
+use super::{Command, Problem};
+use crate::parse::{SimpleCommand, Stdin, Word};
+
+/// Interpreter names and the options that introduce inline code.
+const INTERPRETERS: &[(&str, &[&str])] = &[
+    ("python", &["-c"]),
+    ("pypy", &["-c"]),
+    ("perl", &["-e", "-E"]),
+    ("ruby", &["-e"]),
+    ("node", &["-e", "--eval", "-p", "--print"]),
+    ("nodejs", &["-e", "--eval", "-p", "--print"]),
+    ("deno", &["eval"]),
+    ("bun", &["-e", "--eval"]),
+    ("php", &["-r"]),
+    ("lua", &["-e"]),
+    ("Rscript", &["-e"]),
+    ("tclsh", &[]),
+    ("osascript", &["-e"]),
+];
+
+fn lookup(name: &str) -> Option<&'static [&'static str]> {
+    // `python3`, `python3.12`, `perl5.36`: versioned names are the same interpreter.
+    let base = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    INTERPRETERS
+        .iter()
+        .find(|(n, _)| *n == base || *n == name)
+        .map(|(_, o)| *o)
+}
+
+pub(super) fn is_interpreter(name: &str) -> bool {
+    lookup(name).is_some()
+}
+
+pub(super) fn interpreter(name: &str, args: &[Word], ctx: &Ctx<'_>, out: &mut Vec<Command>) {
+    let code_opts = lookup(name).unwrap_or(&[]);
+    let mut code: Option<&Word> = None;
+    let mut i = 0;
+    let mut saw_file = false;
+    while i < args.len() {
+        let t = args[i].text.as_str();
+        if code_opts.contains(&t) {
+            code = args.get(i + 1);
+            break;
+        }
+        // `-c'code'` and `-ecode` forms.
+        if let Some(opt) = code_opts
+            .iter()
+            .find(|o| o.len() == 2 && t.starts_with(**o) && t.len() > 2)
+        {
+            let w = Word {
+                text: t[opt.len()..].to_owned(),
+                ..args[i].clone()
+            };
+            scan(name, &w, ctx, out);
+            return;
+        }
+        if t == "-" {
+            break;
+        }
+        if !t.starts_with('-') {
+            saw_file = true;
+            break;
+        }
+        i += 1;
+    }
+    match code {
+        Some(c) => scan(name, c, ctx, out),
+        None if !saw_file => match ctx.stdin {
+            Stdin::Literal(text) => scan(name, &Word::literal(text.clone()), ctx, out),
+            Stdin::Dynamic => out.push(Command::problem(
+                Problem::DynamicScript(format!(
+                    "{name} runs code from a command whose output is unknown"
+                )),
+                ctx.via,
+                &[Word::literal(name)],
+            )),
+            Stdin::Inherited => {}
+        },
+        None => {}
+    }
+}
+
+struct Patterns {
+    /// A call that runs its argument through a shell, or as an argv.
+    shell_call: Regex,
+    /// A call that deletes a tree or a file.
+    delete_call: Regex,
+    /// Backticks and `qx{}`/`%x{}` in perl and ruby.
+    backticks: Regex,
+    string: Regex,
+}
+
+fn patterns() -> &'static Patterns {
+    static P: OnceLock<Patterns> = OnceLock::new();
+    P.get_or_init(|| Patterns {
+        shell_call: Regex::new(
+            r"(?x)
+            \b(?: os\.(?:system|popen|exec[lv]p?e?|spawn[lv]p?e?)
+                | subprocess\.(?:run|call|check_call|check_output|Popen|getoutput|getstatusoutput)
+                | commands\.getoutput
+                | (?:child_process\.|cp\.|\b)(?:execSync|execFileSync|spawnSync|execFile|spawn)
+                | (?:child_process|cp)\.exec
+                | Open3\.\w+ | IO\.popen | Kernel\.(?:system|exec|spawn)
+                | shell_exec | passthru | proc_open
+                | \bsystem | \bexec | \bpopen | Deno\.Command | Bun\.spawn(?:Sync)? | \$
+              )\s*\(\s*",
+        )
+        .expect("shell-call pattern"),
+        delete_call: Regex::new(
+            r"(?x)
+            \b(?: shutil\.rmtree | FileUtils\.(?:rm_rf|rm_r|remove_dir|remove_entry(?:_secure)?|rmtree)
+                | fs(?:\.promises)?\.(?:rmSync|rm|rmdirSync|rmdir) | rimraf(?:\.sync)?
+                | remove_tree | rmtree | Deno\.remove | unlink_r
+              )\s*\(\s*",
+        )
+        .expect("delete-call pattern"),
+        backticks: Regex::new(r"`([^`]*)`|\b(?:qx|%x)\s*[\{\(\[]([^\}\)\]]*)[\}\)\]]").expect("backtick pattern"),
+        string: Regex::new(r#"^(?:[rbuRBUf]{0,2})(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')"#).expect("string pattern"),
+    })
+}
+
+/// Reads the string literal (or list of string literals) at the start of `s`.
+enum Arg {
+    Str(String),
+    List(Vec<String>),
+    Unknown,
+}
+
+fn read_arg(s: &str) -> Arg {
+    let p = patterns();
+    let s = s.trim_start();
+    if let Some(m) = p.string.captures(s) {
+        let body = m.get(1).or(m.get(2)).map_or("", |g| g.as_str());
+        let after = s[m.get(0).map_or(0, |g| g.end())..].trim_start();
+        // `'rm -rf ' + path` is a string built at run time.
+        if after.starts_with('+')
+            || after.starts_with('.') && !after.starts_with("..")
+            || after.starts_with('%')
+        {
+            return Arg::Unknown;
+        }
+        return Arg::Str(unescape(body));
+    }
+    if let Some(rest) = s.strip_prefix('[') {
+        let mut items = Vec::new();
+        let mut rest = rest.trim_start();
+        loop {
+            if rest.starts_with(']') {
+                return Arg::List(items);
+            }
+            match p.string.captures(rest) {
+                Some(m) => {
+                    items.push(unescape(m.get(1).or(m.get(2)).map_or("", |g| g.as_str())));
+                    rest = rest[m.get(0).map_or(0, |g| g.end())..].trim_start();
+                    rest = rest.strip_prefix(',').unwrap_or(rest).trim_start();
+                }
+                None => {
+                    return if items.is_empty() {
+                        Arg::Unknown
+                    } else {
+                        Arg::List(with_unknown(items))
+                    };
+                }
+            }
+        }
+    }
+    Arg::Unknown
+}
+
+/// Reads comma-separated call arguments while they are literals; stops at the first
+/// argument that is not (keyword arguments, option objects, variables).
+fn read_args(s: &str) -> Vec<Arg> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    loop {
+        let (arg, used) = read_arg_len(rest);
+        let Some(used) = used else {
+            if out.is_empty() {
+                out.push(arg);
+            }
+            return out;
+        };
+        out.push(arg);
+        rest = rest[used..].trim_start();
+        match rest.strip_prefix(',') {
+            Some(r) => rest = r,
+            None => return out,
+        }
+    }
+}
+
+/// One argument and how many bytes of `s` it used (None when it is not a literal).
+fn read_arg_len(s: &str) -> (Arg, Option<usize>) {
+    let trimmed = s.trim_start();
+    let lead = s.len() - trimmed.len();
+    match read_arg(trimmed) {
+        Arg::Unknown => (Arg::Unknown, None),
+        a => {
+            let len = literal_len(trimmed);
+            (a, len.map(|l| l + lead))
+        }
+    }
+}
+
+/// Length of the string literal or list literal at the start of `s`.
+fn literal_len(s: &str) -> Option<usize> {
+    let p = patterns();
+    if let Some(m) = p.string.find(s) {
+        return Some(m.end());
+    }
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '[' => depth += 1,
+            ']' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn with_unknown(mut items: Vec<String>) -> Vec<String> {
+    items.push("\u{0}unknown".into());
+    items
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("\\'", "'")
+        .replace("\\\"", "\"")
+        .replace("\\\\", "\\")
+}
+
+fn scan(name: &str, code: &Word, ctx: &Ctx<'_>, out: &mut Vec<Command>) {
+    let label = format!("{name} code");
+    if !code.literal {
+        out.push(Command::problem(
+            Problem::DynamicScript(format!("{name} runs code known only at run time")),
+            ctx.via,
+            &[Word::literal(name), code.clone()],
+        ));
+        return;
+    }
+    let text = code.text.as_str();
+    let p = patterns();
+    let mut via = ctx.via.to_vec();
+    via.push(label.clone());
+    for m in p.shell_call.find_iter(text) {
+        let call = m.as_str().trim_end_matches(['(', ' ', '\t', '\n']);
+        let args = read_args(&text[m.end()..]);
+        match args.as_slice() {
+            [Arg::List(l), ..] => push_argv(l, &via, ctx, out),
+            // spawn('rm', ['-rf', '/']): a program, then its arguments.
+            [Arg::Str(prog), Arg::List(l), ..] => {
+                let argv: Vec<String> = std::iter::once(prog.clone())
+                    .chain(l.iter().cloned())
+                    .collect();
+                push_argv(&argv, &via, ctx, out);
+            }
+            // system('rm', '-rf', '/'): every argument a string.
+            [Arg::Str(_), Arg::Str(_), ..] => {
+                let argv: Vec<String> = args
+                    .iter()
+                    .map_while(|a| match a {
+                        Arg::Str(s) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                push_argv(&argv, &via, ctx, out);
+            }
+            [Arg::Str(s), ..] => nested(s, &label, ctx, out),
+            _ => out.push(Command::problem(
+                Problem::DynamicScript(format!(
+                    "{name} code calls {call} with a value known only at run time"
+                )),
+                ctx.via,
+                &[Word::literal(name), code.clone()],
+            )),
+        }
+    }
+    for m in p.delete_call.find_iter(text) {
+        let target = match read_arg(&text[m.end()..]) {
+            Arg::Str(s) => Word::literal(s),
+            _ => Word::unknown("{path known at run time}"),
+        };
+        let sc = SimpleCommand {
+            words: vec![Word::literal("rm"), Word::literal("-rf"), target],
+            ..Default::default()
+        };
+        super::simple(sc, ctx.depth + 1, &via, out);
+    }
+    if !matches!(
+        name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.'),
+        "python" | "pypy" | "node" | "nodejs"
+    ) {
+        for c in p.backticks.captures_iter(text) {
+            if let Some(inner) = c.get(1).or(c.get(2)) {
+                nested(inner.as_str(), &label, ctx, out);
+            }
+        }
+    }
+}
+
+fn push_argv(argv: &[String], via: &[String], ctx: &Ctx<'_>, out: &mut Vec<Command>) {
+    let words = argv
+        .iter()
+        .map(|a| {
+            if a.starts_with('\u{0}') {
+                Word::unknown("{value known at run time}")
+            } else {
+                Word::literal(a.clone())
+            }
+        })
+        .collect();
+    let sc = SimpleCommand {
+        words,
+        ..Default::default()
+    };
+    super::simple(sc, ctx.depth + 1, via, out);
+}

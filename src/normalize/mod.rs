@@ -1,0 +1,273 @@
+//! From parsed words to the commands that will really run: launchers unwrapped
+//! (`sudo`, `env`, `xargs`, `find -exec`, `sh -c`, `python -c`, ...), program names
+//! reduced to their basename, and nested scripts parsed and judged as scripts.
+
+mod interp;
+mod launchers;
+
+use crate::parse::{self, ParseFailure, Redirect, SimpleCommand, Stdin, Word};
+
+/// How deep scripts inside scripts (`bash -c "eval 'sh -c ...'"`) are followed.
+pub const MAX_DEPTH: usize = 8;
+
+/// A command as it will run, after unwrapping.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Command {
+    /// The program's basename, or the program word as written when it is dynamic.
+    pub program: String,
+    pub args: Vec<Word>,
+    /// `NAME=value` given to the command by the shell or by `env`.
+    pub env: Vec<(String, Word)>,
+    pub redirects: Vec<Redirect>,
+    pub stdin: Stdin,
+    /// Launchers and scripts it was found inside, outermost first (`sudo`, `bash -c`).
+    pub via: Vec<String>,
+    /// Something that keeps this command from being judged by its rules alone.
+    pub problem: Option<Problem>,
+}
+
+/// Why a command cannot be read plainly. Each is judged by a built-in rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// The script could not be parsed (or parsing was cut off).
+    Parse(ParseFailure),
+    /// The program name is not a literal word (`$x delete`, `` `which rm` ``).
+    DynamicProgram,
+    /// A shell or interpreter runs code that is not visible (`bash -c "$cmd"`, `curl | sh`).
+    DynamicScript(String),
+    /// Scripts nest deeper than [`MAX_DEPTH`].
+    TooDeep,
+}
+
+impl Command {
+    /// The argv as display words, program first.
+    pub fn argv(&self) -> Vec<String> {
+        std::iter::once(self.program.clone())
+            .chain(self.args.iter().map(|w| w.text.clone()))
+            .collect()
+    }
+
+    fn problem(problem: Problem, via: &[String], words: &[Word]) -> Command {
+        Command {
+            program: words.first().map(|w| w.text.clone()).unwrap_or_default(),
+            args: words.iter().skip(1).cloned().collect(),
+            via: via.to_vec(),
+            problem: Some(problem),
+            ..Default::default()
+        }
+    }
+}
+
+/// Every command a shell string would run.
+pub fn analyze_script(src: &str) -> Vec<Command> {
+    let mut out = Vec::new();
+    script(src, 0, &[], &mut out);
+    out
+}
+
+/// The commands an argv would run (a shim's view: the words are already expanded).
+pub fn analyze_argv(argv: &[String]) -> Vec<Command> {
+    let mut out = Vec::new();
+    let sc = SimpleCommand {
+        words: argv.iter().map(Word::literal).collect(),
+        ..Default::default()
+    };
+    simple(sc, 0, &[], &mut out);
+    out
+}
+
+/// Parses and normalizes a nested script; `via` says where it was found.
+pub(crate) fn script(src: &str, depth: usize, via: &[String], out: &mut Vec<Command>) {
+    if depth > MAX_DEPTH {
+        out.push(Command::problem(Problem::TooDeep, via, &[]));
+        return;
+    }
+    match parse::parse_script(src) {
+        Ok(cmds) => {
+            for c in cmds {
+                simple(c, depth, via, out);
+            }
+        }
+        Err(e) => out.push(Command {
+            program: String::new(),
+            args: vec![Word::literal(src)],
+            via: via.to_vec(),
+            problem: Some(Problem::Parse(e)),
+            ..Default::default()
+        }),
+    }
+}
+
+/// The basename of a program path.
+pub fn basename(p: &str) -> &str {
+    p.trim_end_matches('/').rsplit('/').next().unwrap_or(p)
+}
+
+/// Normalizes one simple command, pushing it and anything it launches onto `out`.
+pub(crate) fn simple(sc: SimpleCommand, depth: usize, via: &[String], out: &mut Vec<Command>) {
+    let SimpleCommand {
+        assignments,
+        mut words,
+        redirects,
+        stdin,
+    } = sc;
+    let mut env = assignments;
+    let mut via = via.to_vec();
+    loop {
+        let Some(first) = words.first() else {
+            if !redirects.is_empty() || !env.is_empty() {
+                out.push(Command {
+                    env,
+                    redirects,
+                    via,
+                    ..Default::default()
+                });
+            }
+            return;
+        };
+        if first.is_dynamic() {
+            out.push(Command {
+                env,
+                redirects,
+                stdin,
+                ..Command::problem(Problem::DynamicProgram, &via, &words)
+            });
+            return;
+        }
+        let name = basename(&first.text).to_owned();
+        let ctx = launchers::Ctx {
+            depth,
+            via: &via,
+            stdin: &stdin,
+        };
+        match launchers::unwrap(&name, &words[1..], &ctx, &mut env, out) {
+            launchers::Unwrapped::NotALauncher => break,
+            launchers::Unwrapped::Argv(next) => {
+                via.push(name);
+                words = next;
+            }
+            launchers::Unwrapped::Done => {
+                // The launcher ran nothing further we can see, or pushed what it runs;
+                // the launcher itself is still a command (redirects, `find -delete`).
+                let mut args: Vec<Word> = words.drain(1..).collect();
+                args.shrink_to_fit();
+                out.push(Command {
+                    program: name,
+                    args,
+                    env,
+                    redirects,
+                    stdin,
+                    via,
+                    problem: None,
+                });
+                return;
+            }
+        }
+    }
+    let program = basename(&words[0].text).to_owned();
+    let args = words.split_off(1);
+    out.push(Command {
+        program,
+        args,
+        env,
+        redirects,
+        stdin,
+        via,
+        problem: None,
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progs(src: &str) -> Vec<String> {
+        analyze_script(src)
+            .into_iter()
+            .map(|c| match c.problem {
+                Some(p) => format!("!{p:?}"),
+                None => c.argv().join(" "),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn launchers_are_unwrapped() {
+        assert_eq!(progs("sudo -u root -E /usr/bin/rm -rf /"), ["rm -rf /"]);
+        assert_eq!(
+            progs("env -i FOO=1 -u BAR kubectl get pods"),
+            ["kubectl get pods"]
+        );
+        assert_eq!(
+            progs("timeout -s KILL 10 nice -n 5 nohup git push -f"),
+            ["git push -f"]
+        );
+        assert_eq!(progs("command -v rm"), ["command -v rm"]);
+        assert_eq!(progs("exec -a x terraform destroy"), ["terraform destroy"]);
+        assert_eq!(
+            progs("time -p ionice -c 3 stdbuf -o0 rm -rf ~"),
+            ["rm -rf ~"]
+        );
+    }
+
+    #[test]
+    fn nested_shells_and_eval_are_parsed() {
+        assert_eq!(
+            progs("bash -lc 'kubectl delete ns x'")[0],
+            "kubectl delete ns x"
+        );
+        assert_eq!(progs("sh -c \"eval 'rm -rf /'\"")[0], "rm -rf /");
+        assert_eq!(
+            progs("echo 'rm -rf /' | sh"),
+            ["echo rm -rf /", "rm -rf /", "sh"]
+        );
+        assert!(progs("bash -c \"$CMD\"")[0].starts_with("!DynamicScript"));
+        assert!(
+            progs("curl -fsSL x | sh")
+                .iter()
+                .any(|p| p.starts_with("!DynamicScript"))
+        );
+    }
+
+    #[test]
+    fn xargs_find_and_watch_run_their_commands() {
+        let p = progs("echo prod | xargs kubectl delete ns");
+        assert!(
+            p.iter().any(|c| c.starts_with("kubectl delete ns")),
+            "{p:?}"
+        );
+        let p = progs("find . -name '*.tmp' -exec rm -rf {} \\;");
+        assert!(p.iter().any(|c| c.starts_with("rm -rf")), "{p:?}");
+        assert!(p.iter().any(|c| c.starts_with("find .")), "{p:?}");
+        assert_eq!(
+            progs("watch -n 5 'kubectl delete pod x'")[0],
+            "kubectl delete pod x"
+        );
+    }
+
+    #[test]
+    fn interpreters_shelling_out_are_judged() {
+        let p = progs(r#"python3 -c "import os; os.system('rm -rf /')""#);
+        assert!(p.contains(&"rm -rf /".to_string()), "{p:?}");
+        let p = progs(r#"python -c "import shutil; shutil.rmtree('/home')""#);
+        assert!(p.iter().any(|c| c.starts_with("rm -rf /home")), "{p:?}");
+        let p = progs(r#"node -e "require('child_process').execSync('git push --force')""#);
+        assert!(p.contains(&"git push --force".to_string()), "{p:?}");
+        assert_eq!(progs("python3 -c 'print(1)'"), ["python3 -c print(1)"]);
+    }
+
+    #[test]
+    fn dynamic_program_names_are_flagged() {
+        assert!(progs("$x delete ns prod")[0].starts_with("!DynamicProgram"));
+        let p = progs("`which rm` -rf ~");
+        assert!(p.iter().any(|c| c.starts_with("!DynamicProgram")), "{p:?}");
+        assert!(progs("/bin/r? -rf /")[0].starts_with("!DynamicProgram"));
+    }
+
+    #[test]
+    fn ansi_c_and_escapes_reveal_the_program() {
+        assert_eq!(progs(r"$'\x72\x6d' -rf /"), ["rm -rf /"]);
+        assert_eq!(progs(r"r\m -rf /"), ["rm -rf /"]);
+        assert_eq!(progs(r#""/usr/bin/git" push -f"#), ["git push -f"]);
+    }
+}

@@ -1,0 +1,401 @@
+//! The decision: every command found is matched against the rules for its program, and
+//! the strictest outcome across a compound command wins (block > confirm > dry-run > allow).
+
+pub mod args;
+mod dryrun;
+mod examples;
+
+use std::sync::Arc;
+
+use crate::normalize::{self, Command, Problem};
+use crate::parse::Word;
+use crate::rules::{Action, Fallback, NestedSpec, ProgramRules, Rule, RuleSet, glob};
+
+pub use dryrun::dry_run_argv;
+pub use examples::{ExampleFailure, check_examples};
+
+/// A rule that matched one command.
+#[derive(Clone, Debug)]
+pub struct Match {
+    pub id: String,
+    pub action: Action,
+    pub reason: String,
+    pub fallback: Fallback,
+    /// Where the rule is defined (`rules/git.toml:12`), or `built-in`.
+    pub location: String,
+    pub approvals: u8,
+    pub rule: Option<Arc<Rule>>,
+}
+
+impl Match {
+    fn builtin(id: &str, action: Action, reason: String) -> Match {
+        Match {
+            id: id.to_owned(),
+            action,
+            reason,
+            fallback: Fallback::Block,
+            location: "built-in".into(),
+            approvals: 1,
+            rule: None,
+        }
+    }
+}
+
+/// The judgement of one command.
+#[derive(Clone, Debug)]
+pub struct CommandVerdict {
+    pub command: Command,
+    /// The canonical tool name the rules were taken from.
+    pub tool: String,
+    pub decision: Action,
+    /// Every rule that matched, strictest first.
+    pub matches: Vec<Match>,
+    /// The tool's own preview of this command, when the deciding rule has one.
+    pub dry_run: Option<Vec<String>>,
+}
+
+impl CommandVerdict {
+    pub fn deciding(&self) -> Option<&Match> {
+        self.matches.first()
+    }
+}
+
+/// The judgement of a whole command line.
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    pub decision: Action,
+    pub commands: Vec<CommandVerdict>,
+}
+
+impl Verdict {
+    /// The command whose decision decided the whole, if any rule matched.
+    pub fn deciding(&self) -> Option<&CommandVerdict> {
+        self.commands
+            .iter()
+            .filter(|c| c.decision == self.decision && !c.matches.is_empty())
+            .max_by_key(|c| c.decision)
+    }
+
+    pub fn rule(&self) -> Option<&Match> {
+        self.deciding().and_then(CommandVerdict::deciding)
+    }
+
+    /// The reason to show: the deciding rule's, or why the command is allowed.
+    pub fn reason(&self) -> String {
+        match self.rule() {
+            Some(m) => m.reason.clone(),
+            None if self.commands.is_empty() => "nothing to run".into(),
+            None => "no rule matches".into(),
+        }
+    }
+}
+
+/// Judges commands with the rules. Cheap to create; rules load lazily per program.
+pub struct Engine {
+    pub rules: RuleSet,
+}
+
+impl Engine {
+    pub fn new(rules: RuleSet) -> Engine {
+        Engine { rules }
+    }
+
+    /// Judges a shell command string, as the shell mode sees it.
+    pub fn judge_script(&self, src: &str) -> Verdict {
+        self.judge(normalize::analyze_script(src))
+    }
+
+    /// Judges one argv, as a shim sees it.
+    pub fn judge_argv(&self, argv: &[String]) -> Verdict {
+        self.judge(normalize::analyze_argv(argv))
+    }
+
+    pub fn judge(&self, commands: Vec<Command>) -> Verdict {
+        let load_errors = !self.rules.errors().is_empty();
+        let mut out = Vec::with_capacity(commands.len());
+        let mut queue: std::collections::VecDeque<Command> = commands.into();
+        let mut budget = 256usize;
+        while let Some(cmd) = queue.pop_front() {
+            budget = budget.saturating_sub(1);
+            let v = self.judge_one(cmd, load_errors, &mut queue, budget == 0);
+            out.push(v);
+        }
+        let decision = out
+            .iter()
+            .map(|c| c.decision)
+            .max()
+            .unwrap_or(Action::Allow);
+        Verdict {
+            decision,
+            commands: out,
+        }
+    }
+
+    fn judge_one(
+        &self,
+        cmd: Command,
+        load_errors: bool,
+        queue: &mut std::collections::VecDeque<Command>,
+        exhausted: bool,
+    ) -> CommandVerdict {
+        let verdict = |cmd: Command, tool: String, matches: Vec<Match>| {
+            let decision = matches.first().map_or(Action::Allow, |m| m.action);
+            CommandVerdict {
+                command: cmd,
+                tool,
+                decision,
+                matches,
+                dry_run: None,
+            }
+        };
+        if let Some(p) = &cmd.problem {
+            let m = problem_match(p);
+            return verdict(cmd.clone(), String::new(), vec![m]);
+        }
+        if cmd.program.is_empty() {
+            return verdict(cmd, String::new(), Vec::new());
+        }
+        let pr = self.rules.for_program(&cmd.program);
+        if load_errors && (!pr.rules.is_empty() || !pr.spec.value_options.is_empty()) {
+            let m = Match::builtin(
+                "rules-unavailable",
+                Action::Block,
+                "a rules file failed to load, so this guarded tool cannot be judged; fix the file (see `interlock rules test`)".into(),
+            );
+            return verdict(cmd, pr.tool.clone(), vec![m]);
+        }
+        let view = args::parse(&cmd.args, &pr.spec);
+        if !exhausted {
+            for n in &pr.spec.nested {
+                if let Some(inner) = nested_command(n, &view, &cmd) {
+                    queue.extend(inner);
+                }
+            }
+        }
+        let mut matches: Vec<Match> = Vec::new();
+        let mut best: Option<(Arc<Rule>, usize)> = None;
+        for rule in &pr.rules {
+            if let Some(path_len) = rule_matches(rule, &view, &cmd, &pr) {
+                let m = Match {
+                    id: rule.spec.id.clone(),
+                    action: rule.spec.action,
+                    reason: rule.spec.reason.clone(),
+                    fallback: rule.fallback(),
+                    location: rule.location(),
+                    approvals: rule.spec.approvals.unwrap_or(1),
+                    rule: Some(rule.clone()),
+                };
+                if best
+                    .as_ref()
+                    .is_none_or(|(b, _)| rule.spec.action > b.spec.action)
+                {
+                    best = Some((rule.clone(), path_len));
+                }
+                matches.push(m);
+            }
+        }
+        matches.sort_by(|a, b| b.action.cmp(&a.action));
+        let dry_run = best.and_then(|(rule, path_len)| {
+            rule.spec
+                .dry_run
+                .as_ref()
+                .map(|d| dry_run_argv(&cmd, &view, d, &rule.spec.command, path_len))
+        });
+        let mut v = verdict(cmd, pr.tool.clone(), matches);
+        v.dry_run = dry_run;
+        v
+    }
+}
+
+fn problem_match(p: &Problem) -> Match {
+    match p {
+        Problem::Parse(e) => Match::builtin(
+            "unparseable",
+            Action::Block,
+            format!("{e}; interlock runs nothing it cannot read. Simplify the command or split it into several"),
+        ),
+        Problem::TooDeep => Match::builtin(
+            "nested-too-deep",
+            Action::Block,
+            format!("scripts nest more than {} levels deep; run the inner command directly", normalize::MAX_DEPTH),
+        ),
+        Problem::DynamicProgram => Match::builtin(
+            "dynamic-program",
+            Action::Confirm,
+            "the program to run is computed at run time, so interlock cannot tell what it is; write the program name literally".into(),
+        ),
+        Problem::DynamicScript(what) => Match::builtin(
+            "dynamic-script",
+            Action::Confirm,
+            format!("{what}; interlock cannot see what it would run. Run the commands directly instead"),
+        ),
+    }
+}
+
+/// The command a tool runs on the user's behalf (`kubectl exec POD -- rm -rf /data`).
+fn nested_command(n: &NestedSpec, view: &args::ArgView<'_>, cmd: &Command) -> Option<Vec<Command>> {
+    let len = match_path(&n.command, &view.operands, false)?;
+    let words: Vec<Word> = if let Some(after) = &n.after {
+        let pos = if after == "--" {
+            view.dashdash?
+        } else {
+            cmd.args.iter().position(|w| &w.text == after)?
+        };
+        cmd.args[pos + 1..].to_vec()
+    } else {
+        let (start, _) = *view.operands.get(len + n.skip)?;
+        cmd.args[start..].to_vec()
+    };
+    if words.is_empty() {
+        return None;
+    }
+    let mut via = cmd.via.clone();
+    via.push(format!("{} {}", cmd.program, n.command.join(" ")));
+    let mut out = Vec::new();
+    if n.shell {
+        let text = words
+            .iter()
+            .map(|w| w.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        normalize::script(&text, via.len(), &via, &mut out);
+    } else {
+        let sc = crate::parse::SimpleCommand {
+            words,
+            ..Default::default()
+        };
+        normalize::simple(sc, via.len(), &via, &mut out);
+    }
+    Some(out)
+}
+
+/// Matches a verb path against the leading operands; returns how many it used.
+/// A dynamic operand could be any verb, so it matches any element.
+pub(crate) fn match_path(path: &[String], operands: &[(usize, &Word)], ic: bool) -> Option<usize> {
+    fn go(path: &[String], ops: &[(usize, &Word)], used: usize, ic: bool) -> Option<usize> {
+        let Some((first, rest)) = path.split_first() else {
+            return Some(used);
+        };
+        if first == "**" {
+            for skip in 0..=ops.len() {
+                if let Some(n) = go(rest, &ops[skip..], used + skip, ic) {
+                    return Some(n);
+                }
+            }
+            return None;
+        }
+        let (_, w) = ops.first()?;
+        if glob::matches(first, &w.text, ic) || w.is_dynamic() {
+            go(rest, &ops[1..], used + 1, ic)
+        } else {
+            None
+        }
+    }
+    go(path, operands, 0, ic)
+}
+
+fn flag_matches(pattern: &str, opt: &args::Opt<'_>, ic: bool) -> bool {
+    if glob::matches(pattern, &opt.name, ic) {
+        return true;
+    }
+    match opt.value {
+        Some(v) if pattern.contains('=') => {
+            glob::matches(pattern, &format!("{}={v}", opt.name), ic)
+        }
+        _ => false,
+    }
+}
+
+fn any_flag(patterns: &[String], view: &args::ArgView<'_>, ic: bool) -> bool {
+    patterns
+        .iter()
+        .any(|p| view.options.iter().any(|o| flag_matches(p, o, ic)))
+}
+
+/// Returns the length of the matched verb path when every condition of the rule holds.
+fn rule_matches(
+    rule: &Rule,
+    view: &args::ArgView<'_>,
+    cmd: &Command,
+    pr: &ProgramRules,
+) -> Option<usize> {
+    let s = &rule.spec;
+    let ic = s.ignore_case;
+    let path_len = match_path(&s.command, &view.operands, ic)?;
+    if !s.flags.is_empty() && !any_flag(&s.flags, view, ic) {
+        return None;
+    }
+    if !s
+        .all_flags
+        .iter()
+        .all(|p| any_flag(std::slice::from_ref(p), view, ic))
+    {
+        return None;
+    }
+    if any_flag(&s.unless_flags, view, ic) {
+        return None;
+    }
+    if !s.args.is_empty() {
+        let rest = view.operands[path_len..]
+            .iter()
+            .chain(view.after_dashdash.iter());
+        let hit = rest
+            .filter(|(_, w)| !s.args_ignore.iter().any(|g| glob::matches(g, &w.text, ic)))
+            .any(|(_, w)| s.args.iter().any(|g| glob::matches(g, &w.text, ic)));
+        if !hit {
+            return None;
+        }
+    }
+    if !s.options.is_empty() {
+        let hit = rule.option_patterns().iter().any(|(names, re)| {
+            view.options.iter().any(|o| {
+                glob::matches(names, &o.name, ic) && o.value.is_some_and(|v| re.is_match(v))
+            })
+        });
+        if !hit {
+            return None;
+        }
+    }
+    if let Some(re) = rule.text_regex() {
+        let unless = rule.text_unless_regex();
+        let texts = command_texts(view, cmd, pr, path_len);
+        let hit = texts
+            .iter()
+            .flat_map(|t| t.split(';'))
+            .any(|stmt| re.is_match(stmt) && unless.is_none_or(|u| !u.is_match(stmt)));
+        if !hit {
+            return None;
+        }
+    }
+    Some(path_len)
+}
+
+/// The text a tool will interpret: SQL in `-c`, operands of `redis-cli`, a heredoc.
+fn command_texts(
+    view: &args::ArgView<'_>,
+    cmd: &Command,
+    pr: &ProgramRules,
+    path_len: usize,
+) -> Vec<String> {
+    let spec = &pr.spec;
+    let mut texts: Vec<String> = view
+        .options
+        .iter()
+        .filter(|o| spec.text_options.iter().any(|t| *t == o.name))
+        .filter_map(|o| o.value.map(str::to_owned))
+        .collect();
+    if spec.text_operands {
+        // Each operand is its own text: `sqlite3 app.db 'DROP TABLE t'`.
+        let start = path_len.min(view.operands.len());
+        let ops = view.operands[start..]
+            .iter()
+            .chain(view.after_dashdash.iter());
+        texts.extend(ops.map(|(_, w)| w.text.clone()));
+    }
+    if spec.text_stdin
+        && let crate::parse::Stdin::Literal(t) = &cmd.stdin
+    {
+        texts.push(t.clone());
+    }
+    texts
+}
