@@ -142,11 +142,9 @@ fn read_arg(s: &str) -> Arg {
     if let Some(m) = p.string.captures(s) {
         let body = m.get(1).or(m.get(2)).map_or("", |g| g.as_str());
         let after = s[m.get(0).map_or(0, |g| g.end())..].trim_start();
-        // `'rm -rf ' + path` is a string built at run time.
-        if after.starts_with('+')
-            || after.starts_with('.') && !after.starts_with("..")
-            || after.starts_with('%')
-        {
+        // Only a literal that ends its argument is known: `'rm -rf ' + path`,
+        // `'a' 'b'` and `'cmd'.format(x)` are strings built at run time.
+        if !(after.is_empty() || after.starts_with([',', ')', ']', ';'])) {
             return Arg::Unknown;
         }
         return Arg::Str(unescape(body));

@@ -708,7 +708,8 @@ fn script_cmd(args: &[Word], ctx: &Ctx<'_>, out: &mut Vec<Command>) -> Unwrapped
     let mut i = 0;
     while i < args.len() {
         let t = args[i].text.as_str();
-        let code = if t == "-c" || t == "--command" {
+        let short_c = t.starts_with('-') && !t.starts_with("--") && t.ends_with('c');
+        let code = if short_c || t == "--command" {
             i += 1;
             args.get(i)
         } else if let Some(v) = t.strip_prefix("--command=") {

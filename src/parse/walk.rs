@@ -207,6 +207,16 @@ impl Walker {
         for s in &analyzed.scripts {
             self.script(s)?;
         }
+        for s in &analyzed.maybe_scripts {
+            let mut scratch = Walker {
+                out: Vec::new(),
+                options: self.options.clone(),
+                depth: self.depth,
+            };
+            if scratch.script(s).is_ok() {
+                self.out.extend(scratch.out);
+            }
+        }
         Ok(analyzed.word)
     }
 
@@ -382,17 +392,44 @@ fn literal_output(cmd: &SimpleCommand) -> Stdin {
             };
             Stdin::Literal(format!("{text}\n"))
         }
-        "printf" => {
-            // Format directives are rare in piped scripts; judging the format and its
-            // arguments together errs toward seeing every word.
-            let text = args
-                .iter()
-                .map(|w| w.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
-            Stdin::Literal(word::decode_ansi_c(&text.replace("%s", " ")))
-        }
+        "printf" => match args.split_first() {
+            Some((format, rest)) => Stdin::Literal(printf(&format.text, rest)),
+            None => Stdin::Dynamic,
+        },
         "cat" if args.is_empty() => cmd.stdin.clone(),
         _ => Stdin::Dynamic,
+    }
+}
+
+/// What `printf FORMAT ARGS...` prints, for the directives scripts use to emit
+/// commands: the format is reused while arguments remain, as printf does.
+fn printf(format: &str, args: &[Word]) -> String {
+    let format = word::decode_ansi_c(format);
+    let mut out = String::new();
+    let mut next = args.iter();
+    loop {
+        let mut used = false;
+        let mut chars = format.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c != '%' {
+                out.push(c);
+                continue;
+            }
+            // Skip flags and width, then take the conversion letter.
+            while chars.peek().is_some_and(|c| "-+ #0123456789.".contains(*c)) {
+                chars.next();
+            }
+            match chars.next() {
+                Some('%') => out.push('%'),
+                Some(_) => {
+                    used = true;
+                    out.push_str(next.next().map_or("", |w| w.text.as_str()));
+                }
+                None => {}
+            }
+        }
+        if !used || next.len() == 0 {
+            return out;
+        }
     }
 }

@@ -44,6 +44,9 @@ impl Word {
 pub(crate) struct Analyzed {
     pub word: Word,
     pub scripts: Vec<String>,
+    /// Arithmetic bodies: brush may have read `$( (cmd) )` as `$((...))`, so each is
+    /// also judged as a script when it parses as one.
+    pub maybe_scripts: Vec<String>,
 }
 
 pub(crate) fn analyze(
@@ -59,6 +62,7 @@ pub(crate) fn analyze(
             pattern: false,
         },
         scripts: Vec::new(),
+        maybe_scripts: Vec::new(),
     };
     add_pieces(&pieces, false, &mut out, options);
     Ok(out)
@@ -70,6 +74,7 @@ pub(crate) fn heredoc_scripts(body: &str, options: &brush_parser::ParserOptions)
     let mut out = Analyzed {
         word: Word::literal(""),
         scripts: Vec::new(),
+        maybe_scripts: Vec::new(),
     };
     if let Ok(pieces) = brush_parser::word::parse_heredoc(body, options) {
         add_pieces(&pieces, true, &mut out, options);
@@ -141,6 +146,7 @@ fn add_pieces(
                 out.word.text.push_str("$((");
                 out.word.text.push_str(&expr.value);
                 out.word.text.push_str("))");
+                out.maybe_scripts.push(expr.value.clone());
                 if expr.value.contains('$') || expr.value.contains('`') {
                     if let Ok(inner) = analyze(&expr.value, options) {
                         out.scripts.extend(inner.scripts);
