@@ -102,24 +102,101 @@ pub fn parse_script(src: &str) -> Result<Vec<SimpleCommand>, ParseFailure> {
     if src.trim().is_empty() {
         return Ok(Vec::new());
     }
-    let owned = src.to_owned();
-    let (tx, rx) = mpsc::sync_channel(1);
-    let spawned = std::thread::Builder::new()
+    if let Some(cmd) = plain_words(src) {
+        return Ok(vec![cmd]);
+    }
+    let (reply_tx, reply_rx) = mpsc::sync_channel(1);
+    let job = (src.to_owned(), reply_tx);
+    if !WORKER.with(|w| w.send(job)) {
+        return Err(ParseFailure::Panic);
+    }
+    match reply_rx.recv_timeout(PARSE_DEADLINE) {
+        Ok(Ok(result)) => result,
+        Ok(Err(_)) => Err(ParseFailure::Panic),
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            // The worker is stuck in the parser; abandon it (it finishes or dies with
+            // the process) and start a fresh one for the next script.
+            WORKER.with(Worker::abandon);
+            Err(ParseFailure::Timeout)
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            WORKER.with(Worker::abandon);
+            Err(ParseFailure::Panic)
+        }
+    }
+}
+
+type Reply = std::thread::Result<Result<Vec<SimpleCommand>, ParseFailure>>;
+type Job = (String, mpsc::SyncSender<Reply>);
+
+/// One long-lived parser thread per calling thread: a process judging many scripts pays
+/// for the thread once, and a stuck parse on one caller never delays another.
+struct Worker(std::cell::RefCell<Option<mpsc::Sender<Job>>>);
+
+thread_local! {
+    static WORKER: Worker = const { Worker(std::cell::RefCell::new(None)) };
+}
+
+impl Worker {
+    fn send(&self, job: Job) -> bool {
+        let mut slot = self.0.borrow_mut();
+        if slot.is_none() {
+            *slot = spawn_worker();
+        }
+        match slot.as_ref() {
+            Some(tx) => match tx.send(job) {
+                Ok(()) => true,
+                Err(mpsc::SendError(job)) => {
+                    // The worker died; one fresh try.
+                    *slot = spawn_worker();
+                    slot.as_ref().is_some_and(|tx| tx.send(job).is_ok())
+                }
+            },
+            None => false,
+        }
+    }
+
+    fn abandon(&self) {
+        self.0.borrow_mut().take();
+    }
+}
+
+fn spawn_worker() -> Option<mpsc::Sender<Job>> {
+    let (tx, rx) = mpsc::channel::<Job>();
+    std::thread::Builder::new()
         .name(PARSER_THREAD.into())
         .stack_size(32 * 1024 * 1024)
         .spawn(move || {
-            let result = std::panic::catch_unwind(|| walk::parse_and_walk(&owned));
-            let _ = tx.send(result);
-        });
-    if spawned.is_err() {
-        return Err(ParseFailure::Panic);
+            for (src, reply) in rx {
+                let result = std::panic::catch_unwind(|| walk::parse_and_walk(&src));
+                let _ = reply.send(result);
+            }
+        })
+        .ok()?;
+    Some(tx)
+}
+
+/// Words bash would see when the script holds no shell syntax at all: only letters,
+/// digits, `-_./=:,@%+` and blanks, and no reserved word or assignment first. Bash splits
+/// such a line on blanks and expands nothing, so the full parser is not needed.
+fn plain_words(src: &str) -> Option<SimpleCommand> {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"-_./=:,@%+ \t".contains(&b);
+    if !src.bytes().all(plain) {
+        return None;
     }
-    match rx.recv_timeout(PARSE_DEADLINE) {
-        Ok(Ok(result)) => result,
-        Ok(Err(_)) => Err(ParseFailure::Panic),
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(ParseFailure::Timeout),
-        Err(mpsc::RecvTimeoutError::Disconnected) => Err(ParseFailure::Panic),
+    let mut words = src.split([' ', '\t']).filter(|w| !w.is_empty()).peekable();
+    let first = *words.peek()?;
+    const RESERVED: &[&str] = &[
+        "if", "then", "else", "elif", "fi", "do", "done", "case", "esac", "while", "until", "for",
+        "in", "function", "select", "time", "coproc",
+    ];
+    if RESERVED.contains(&first) || first.contains('=') {
+        return None;
     }
+    Some(SimpleCommand {
+        words: words.map(Word::literal).collect(),
+        ..Default::default()
+    })
 }
 
 /// Name of the parser worker thread; the panic hook stays quiet for it, because a
@@ -210,6 +287,30 @@ mod tests {
         assert_eq!(c[0].redirects.len(), 2);
         assert_eq!(c[0].redirects[0].target.text, "~/.config/interlock/a.toml");
         assert_eq!(c[0].redirects[1].kind, RedirectKind::Append);
+    }
+
+    #[test]
+    fn plain_lines_skip_the_parser_and_read_the_same() {
+        for src in [
+            "kubectl get pods -n prod",
+            "git push --force origin main",
+            "aws s3 rb s3://b --force",
+        ] {
+            let fast = plain_words(src).expect("plain");
+            let mut w = walk::parse_and_walk(src).unwrap();
+            assert_eq!(vec![fast], std::mem::take(&mut w), "{src}");
+        }
+        for src in [
+            "rm -rf ~",
+            "a && b",
+            "X=1 kubectl",
+            "echo $HOME",
+            "ls *",
+            "if true",
+            "echo 'a'",
+        ] {
+            assert!(plain_words(src).is_none(), "{src}");
+        }
     }
 
     #[test]
