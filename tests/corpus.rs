@@ -100,5 +100,9 @@ fn rule_examples() {
         println!("FAIL {f}");
     }
     assert!(count > 0, "no rule examples ran");
-    assert!(failures.is_empty(), "{} rule examples failed", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} rule examples failed",
+        failures.len()
+    );
 }
