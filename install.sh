@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
     --no-build) [ $# -ge 2 ] || die "--no-build needs the path of a built interlock binary"; build=0; binary=$2; shift 2 ;;
     --uninstall) uninstall=1; shift ;;
     --no-profile) profile=0; shift ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -eu/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
