@@ -271,7 +271,11 @@ fn a_failing_preview_reports_its_own_failure() {
 #[test]
 fn confirm_without_a_preview_exits_102_and_never_runs() {
     let f = fx();
-    let o = f.shim("kubectl").args(["drain", "node-1"]).output().unwrap();
+    let o = f
+        .shim("kubectl")
+        .args(["drain", "node-1"])
+        .output()
+        .unwrap();
     let code = o.status.code().unwrap();
     assert!(code == 102 || code == 101, "{code} {}", stderr(&o));
     if code == 102 {
@@ -302,7 +306,11 @@ fn not_installed_exits_127_with_where_it_looked() {
 }
 
 fn wait_bounded(mut c: Command, secs: u64) -> std::process::ExitStatus {
-    let mut child = c.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = c
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let start = Instant::now();
     loop {
         if let Some(s) = child.try_wait().unwrap() {
@@ -391,7 +399,10 @@ fn shell_puts_shims_first_so_tools_are_judged_again() {
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let env = std::fs::read_to_string(f.rec.join("env")).unwrap();
-    assert!(env.contains("INTERLOCK_SHIM_DEPTH=1"), "went around the shim");
+    assert!(
+        env.contains("INTERLOCK_SHIM_DEPTH=1"),
+        "went around the shim"
+    );
 }
 
 #[test]
@@ -486,9 +497,15 @@ fn run_sets_no_new_privs_and_a_session() {
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("NoNewPrivs:\t1\n"), "{out}");
-    let session = out.lines().find_map(|l| l.strip_prefix("session=")).unwrap();
+    let session = out
+        .lines()
+        .find_map(|l| l.strip_prefix("session="))
+        .unwrap();
     assert_eq!(session.len(), 32);
-    assert!(out.contains(&format!("path={}:", f.shims.display())), "{out}");
+    assert!(
+        out.contains(&format!("path={}:", f.shims.display())),
+        "{out}"
+    );
 }
 
 #[test]

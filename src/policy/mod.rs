@@ -194,7 +194,7 @@ impl Engine {
                 matches.push(m);
             }
         }
-        matches.sort_by(|a, b| b.action.cmp(&a.action));
+        matches.sort_by_key(|m| std::cmp::Reverse(m.action));
         let dry_run = best.and_then(|(rule, path_len)| {
             rule.spec
                 .dry_run
