@@ -1,9 +1,11 @@
 //! interlock stands between an AI coding agent and the commands it runs.
 //!
 //! The policy core — [`parse`], [`normalize`], [`rules`], [`policy`] — is pure: it
-//! reads no files beyond rules and runs nothing. Process work lives in [`cli`].
+//! reads no files beyond rules and runs nothing. Process work lives in [`entry`] (shims,
+//! shell mode, `run`) and [`cli`] (the tools for people).
 
 pub mod cli;
+pub mod entry;
 pub mod env;
 pub mod exit;
 pub mod normalize;
@@ -17,7 +19,7 @@ use std::process::ExitCode;
 /// The whole program: dispatches on argv[0] and the arguments.
 pub fn run(args: Vec<OsString>) -> ExitCode {
     install_panic_hook();
-    cli::main(args)
+    entry::dispatch(args)
 }
 
 /// A parser panic on the worker thread is expected and handled (the command is not

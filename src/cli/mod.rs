@@ -1,4 +1,5 @@
-//! The command-line front: the tools for people (`check`, `explain`, `rules`).
+//! The command-line front: the tools for people (`check`, `explain`, `rules`, `run`,
+//! `doctor`). Which front runs at all is decided in [`crate::entry::mode`].
 
 mod check;
 mod rules_cmd;
@@ -37,6 +38,25 @@ enum Cmd {
     /// List or test the rules in effect.
     #[command(subcommand)]
     Rules(rules_cmd::RulesCmd),
+    /// Start an agent in a guarded session: shims first on PATH, SHELL set to
+    /// interlock, no_new_privs set, a fresh session id.
+    Run(RunArgs),
+    /// Check the installation (PATH, shims, rules, state dir, terminal) and say how to
+    /// fix what is wrong. Exit 0 only when all is well.
+    Doctor,
+    /// Print the tool names that get a shim, one a line (used by install.sh).
+    #[command(hide = true)]
+    ShimsList,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Do not set PR_SET_NO_NEW_PRIVS (lets setuid programs such as sudo gain privileges).
+    #[arg(long, alias = "no-new-privs-off")]
+    pub allow_new_privs: bool,
+    /// The agent to start, and its arguments.
+    #[arg(last = true, required = true, value_name = "AGENT [ARGS]...")]
+    pub agent: Vec<OsString>,
 }
 
 /// Where rules come from, shared by every subcommand that judges.
@@ -79,12 +99,20 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         Cmd::Check(a) => check::check(&a, &env),
         Cmd::Explain(a) => check::explain(&a, &env),
         Cmd::Rules(c) => rules_cmd::run(&c, &env),
+        Cmd::Run(a) => crate::entry::run::run(a.allow_new_privs, &a.agent),
+        Cmd::Doctor => crate::entry::doctor::doctor(&env),
+        Cmd::ShimsList => {
+            for p in crate::rules::shimmed_programs() {
+                println!("{p}");
+            }
+            exit::ALLOW
+        }
     };
     ExitCode::from(code)
 }
 
 /// Prints rules-loading errors; true when there were any.
-pub(crate) fn report_load_errors(engine: &Engine) -> bool {
+pub fn report_load_errors(engine: &Engine) -> bool {
     let errors = engine.rules.errors();
     for e in &errors {
         eprintln!("interlock: rules file {e}");

@@ -383,3 +383,30 @@ impl std::fmt::Debug for RuleSet {
             .finish()
     }
 }
+
+/// Fixed tool names shimmed in addition to the programs the embedded rules name.
+const SHIM_TOOLS: &str = include_str!("../../shims/tools.txt");
+
+/// Every program name that gets a PATH shim: the literal names on the embedded files'
+/// `programs = [...]` lines (globs such as `mkfs.*` cannot be shimmed) plus
+/// `shims/tools.txt`. Cheap: it scans lines and parses no TOML.
+pub fn shimmed_programs() -> Vec<String> {
+    let from_rules = EMBEDDED
+        .iter()
+        .flat_map(|(_, src)| load::scan_programs(src));
+    let fixed = SHIM_TOOLS
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim().to_owned());
+    let mut out: Vec<String> = from_rules
+        .chain(fixed)
+        .filter(|p| {
+            !p.is_empty()
+                && !p.contains(['*', '?', '[', '/', '|'])
+                // Files still being written list a `NAME-placeholder`; it names no tool.
+                && !p.ends_with("-placeholder")
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}

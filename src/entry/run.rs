@@ -1,0 +1,103 @@
+//! `interlock run -- AGENT ARGS...`: starts an agent inside a guarded session.
+
+use std::ffi::{OsStr, OsString};
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+
+use super::exec;
+use crate::exit;
+
+/// The session's environment, in order, as name/value pairs.
+pub type EnvList = Vec<(OsString, OsString)>;
+
+fn set(env: &mut EnvList, name: &str, value: impl Into<OsString>) {
+    let value = value.into();
+    match env.iter_mut().find(|(k, _)| k == name) {
+        Some(slot) => slot.1 = value,
+        None => env.push((name.into(), value)),
+    }
+}
+
+/// Removes or replaces credentials before the agent sees them. Deliberately a no-op for
+/// now: the scrubbing policy (allowlist, denylist, per-tool profiles) is its own issue.
+pub fn apply_credential_policy(env: &mut EnvList) {
+    let _ = env;
+}
+
+/// A fresh session id: 16 random bytes from the kernel, in hex.
+pub fn session_id() -> std::io::Result<String> {
+    let mut b = [0u8; 16];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut b)?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+fn set_no_new_privs() -> std::io::Result<()> {
+    // SAFETY: prctl with PR_SET_NO_NEW_PRIVS takes only integer arguments.
+    let r = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+pub fn run(allow_new_privs: bool, agent: &[OsString]) -> u8 {
+    let Some((program, args)) = agent.split_first() else {
+        eprintln!("interlock run: name the agent to start: interlock run -- AGENT [ARGS...]");
+        return exit::USAGE;
+    };
+    let mut env: EnvList = std::env::vars_os().collect();
+    match exec::shims_dir() {
+        Some(shims) => set(&mut env, "PATH", exec::path_with_shims(&shims)),
+        None => eprintln!(
+            "interlock: warning: no shims directory found, so only the shell is guarded, not tools run directly; \
+             run install.sh or set {}",
+            exec::SHIMS_DIR_VAR
+        ),
+    }
+    let shell = exec::bin_dir()
+        .map(|d| d.join("interlock-bash"))
+        .filter(|p| p.exists())
+        .or_else(|| std::env::current_exe().ok());
+    match shell {
+        Some(s) => set(&mut env, "SHELL", s),
+        None => {
+            eprintln!(
+                "interlock run: cannot find interlock's own path to set SHELL; the agent was not started"
+            );
+            return exit::INTERNAL;
+        }
+    }
+    match session_id() {
+        Ok(id) => set(&mut env, "INTERLOCK_SESSION", id),
+        Err(e) => {
+            eprintln!(
+                "interlock run: cannot read /dev/urandom for a session id ({e}); the agent was not started"
+            );
+            return exit::INTERNAL;
+        }
+    }
+    apply_credential_policy(&mut env);
+    if !allow_new_privs && let Err(e) = set_no_new_privs() {
+        eprintln!(
+            "interlock run: cannot set no_new_privs ({e}), so setuid programs such as sudo could escape the session; \
+             the agent was not started. Use --allow-new-privs to start it anyway"
+        );
+        return exit::INTERNAL;
+    }
+    let err = Command::new(program)
+        .args(args)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k.as_os_str(), v.as_os_str())))
+        .exec();
+    eprintln!(
+        "interlock run: cannot start {}: {err}",
+        OsStr::new(program).to_string_lossy()
+    );
+    if err.kind() == std::io::ErrorKind::NotFound {
+        exit::NOT_FOUND
+    } else {
+        exit::INTERNAL
+    }
+}

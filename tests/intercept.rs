@@ -1,0 +1,572 @@
+//! The shim, shell and run entry points, driven through the real binary against stub
+//! tools that record their argv and environment.
+
+use std::ffi::{OsStr, OsString};
+use std::io::{Read, Write};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::symlink;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_interlock");
+const SIGTERM: i32 = 15;
+
+struct Fx {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    shims: PathBuf,
+    real: PathBuf,
+    rec: PathBuf,
+}
+
+/// A stub that records its argv (NUL-separated) and environment, then cats stdin when
+/// STUB_CAT is set, kills itself with STUB_SIGNAL, or exits with STUB_EXIT.
+const STUB: &str = r#"#!/bin/sh
+printf '%s\0' "$@" > "@REC@/argv"
+env > "@REC@/env"
+if [ -n "${STUB_CAT:-}" ]; then exec cat; fi
+if [ -n "${STUB_TTY:-}" ]; then test -t 0 && test -t 1 && echo STUB-SEES-A-TTY; fi
+if [ -n "${STUB_SIGNAL:-}" ]; then kill -"$STUB_SIGNAL" $$; fi
+exit "${STUB_EXIT:-0}"
+"#;
+
+fn fx() -> Fx {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let (shims, real, rec) = (root.join("shims"), root.join("real"), root.join("rec"));
+    for d in [&shims, &real, &rec, &root.join("bin")] {
+        std::fs::create_dir(d).unwrap();
+    }
+    for t in ["kubectl", "git", "helm"] {
+        symlink(BIN, shims.join(t)).unwrap();
+    }
+    symlink(BIN, root.join("bin/interlock-bash")).unwrap();
+    let stub = STUB.replace("@REC@", rec.to_str().unwrap());
+    write_exe(&real.join("kubectl"), &stub);
+    write_exe(&real.join("git"), &stub);
+    // A wrapper that finds itself on PATH again: a loop the nesting guard must stop.
+    write_exe(&real.join("helm"), "#!/bin/sh\nexec helm \"$@\"\n");
+    Fx {
+        _dir: dir,
+        root,
+        shims,
+        real,
+        rec,
+    }
+}
+
+fn write_exe(p: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(p, text).unwrap();
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+impl Fx {
+    fn path(&self) -> OsString {
+        format!(
+            "{}:{}:/usr/local/bin:/usr/bin:/bin",
+            self.shims.display(),
+            self.real.display()
+        )
+        .into()
+    }
+
+    /// A command with a clean, known environment.
+    fn cmd(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut c = Command::new(program);
+        c.env_clear()
+            .env("PATH", self.path())
+            .env("HOME", &self.root)
+            .env("INTERLOCK_SHIMS_DIR", &self.shims)
+            .current_dir(&self.root);
+        c
+    }
+
+    fn shim(&self, tool: &str) -> Command {
+        self.cmd(self.shims.join(tool))
+    }
+
+    fn shell(&self) -> Command {
+        self.cmd(BIN)
+    }
+
+    fn argv(&self) -> Option<Vec<Vec<u8>>> {
+        let b = std::fs::read(self.rec.join("argv")).ok()?;
+        let mut v: Vec<Vec<u8>> = b.split(|c| *c == 0).map(<[u8]>::to_vec).collect();
+        v.pop();
+        Some(v)
+    }
+
+    fn argv_text(&self) -> Option<Vec<String>> {
+        self.argv().map(|v| {
+            v.into_iter()
+                .map(|a| String::from_utf8(a).unwrap())
+                .collect()
+        })
+    }
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn allowed_argv_arrives_byte_exact() {
+    let f = fx();
+    let args: Vec<OsString> = vec![
+        "get".into(),
+        "pods with spaces".into(),
+        "new\nline".into(),
+        "'single' \"double\" `tick` $HOME \\".into(),
+        OsString::from_vec(vec![b'n', 0xff, 0xfe, b'x']),
+        "".into(),
+    ];
+    let o = f.shim("kubectl").args(&args).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let want: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
+    assert_eq!(f.argv().unwrap(), want);
+}
+
+#[test]
+fn exit_codes_pass_through() {
+    let f = fx();
+    for code in [0, 1, 42, 255] {
+        let s = f
+            .shim("kubectl")
+            .args(["get", "pods"])
+            .env("STUB_EXIT", code.to_string())
+            .status()
+            .unwrap();
+        assert_eq!(s.code(), Some(code));
+    }
+}
+
+#[test]
+fn a_signal_passes_through_because_the_shim_execs() {
+    let f = fx();
+    let s = f
+        .shim("kubectl")
+        .arg("version")
+        .env("STUB_SIGNAL", "TERM")
+        .status()
+        .unwrap();
+    assert_eq!(s.signal(), Some(SIGTERM));
+}
+
+#[test]
+fn environment_arrives_unchanged() {
+    let f = fx();
+    let read_env = |f: &Fx| {
+        let text = std::fs::read_to_string(f.rec.join("env")).unwrap();
+        let mut v: Vec<String> = text
+            .lines()
+            .filter(|l| !l.starts_with("INTERLOCK_SHIM_DEPTH=") && !l.starts_with("_="))
+            .map(str::to_owned)
+            .collect();
+        v.sort();
+        v
+    };
+    let set = |c: &mut Command| {
+        c.env("SOME_VAR", "a value with spaces")
+            .env("KUBECONFIG", "/x/y")
+            .arg("get");
+    };
+    let mut direct = f.cmd(f.real.join("kubectl"));
+    set(&mut direct);
+    assert!(direct.status().unwrap().success());
+    let want = read_env(&f);
+    let mut via = f.shim("kubectl");
+    set(&mut via);
+    assert!(via.status().unwrap().success());
+    assert_eq!(read_env(&f), want);
+    assert!(want.iter().any(|l| l == "SOME_VAR=a value with spaces"));
+}
+
+#[test]
+fn large_binary_stdin_and_stdout_pass_byte_exact() {
+    let f = fx();
+    let data: Vec<u8> = (0..20 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let mut child = f
+        .shim("kubectl")
+        .args(["apply", "-f", "-"])
+        .env("STUB_CAT", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = data.clone();
+    let writer = std::thread::spawn(move || stdin.write_all(&input).unwrap());
+    let mut out = Vec::new();
+    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    writer.join().unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(out.len(), data.len());
+    assert!(out == data, "output differs from input");
+}
+
+#[test]
+fn blocked_command_exits_100_with_stable_first_line_and_never_runs() {
+    let f = fx();
+    let o = f
+        .shim("kubectl")
+        .args(["delete", "ns", "prod"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(100));
+    let err = stderr(&o);
+    assert!(
+        err.lines()
+            .next()
+            .unwrap()
+            .starts_with("interlock: blocked by kubectl-delete-namespace: "),
+        "{err}"
+    );
+    assert!(err.contains("kubectl delete ns prod"), "{err}");
+    assert!(err.contains("--dry-run=server"), "{err}");
+    assert!(f.argv().is_none(), "the stub ran");
+}
+
+#[test]
+fn dry_run_runs_the_preview_and_exits_101() {
+    let f = fx();
+    // kubectl-delete is confirm with a dry-run fallback: no human channel, so preview.
+    let o = f
+        .shim("kubectl")
+        .args(["delete", "pod", "web-1"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(101), "{}", stderr(&o));
+    assert!(stderr(&o).starts_with("interlock: dry run instead of: kubectl delete pod web-1"));
+    assert_eq!(
+        f.argv_text().unwrap(),
+        ["delete", "pod", "web-1", "--dry-run=server"]
+    );
+    // git-clean is a plain dry-run rule.
+    let o = f.shim("git").args(["clean", "-fd"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(101), "{}", stderr(&o));
+    assert_eq!(f.argv_text().unwrap(), ["clean", "-d", "-n"]);
+}
+
+#[test]
+fn a_failing_preview_reports_its_own_failure() {
+    let f = fx();
+    let s = f
+        .shim("kubectl")
+        .args(["delete", "pod", "web-1"])
+        .env("STUB_EXIT", "3")
+        .status()
+        .unwrap();
+    assert_eq!(s.code(), Some(3));
+}
+
+#[test]
+fn confirm_without_a_preview_exits_102_and_never_runs() {
+    let f = fx();
+    let o = f
+        .shim("kubectl")
+        .args(["drain", "node-1"])
+        .output()
+        .unwrap();
+    let code = o.status.code().unwrap();
+    assert!(code == 102 || code == 101, "{code} {}", stderr(&o));
+    if code == 102 {
+        assert!(stderr(&o).contains("needs a human to approve"));
+        assert!(f.argv().is_none());
+    }
+}
+
+#[test]
+fn not_installed_exits_127_with_where_it_looked() {
+    let f = fx();
+    let empty = f.root.join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let o = f
+        .shim("kubectl")
+        .arg("get")
+        .env("PATH", format!("{}:{}", f.shims.display(), empty.display()))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(127));
+    assert_eq!(
+        stderr(&o).lines().next().unwrap(),
+        format!(
+            "interlock: kubectl: not installed (looked in: {})",
+            empty.display()
+        )
+    );
+}
+
+fn wait_bounded(mut c: Command, secs: u64) -> std::process::ExitStatus {
+    let mut child = c
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return s;
+        }
+        if start.elapsed() > Duration::from_secs(secs) {
+            let _ = child.kill();
+            panic!("did not finish within {secs}s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn shims_dir_as_the_only_path_entry_is_127_not_a_hang() {
+    let f = fx();
+    let mut c = f.shim("kubectl");
+    c.arg("get")
+        .env("PATH", &f.shims)
+        .env_remove("INTERLOCK_SHIMS_DIR");
+    assert_eq!(wait_bounded(c, 10).code(), Some(127));
+}
+
+#[test]
+fn nesting_guard_trips_on_a_wrapper_loop() {
+    let f = fx();
+    let mut c = f.shim("helm");
+    c.arg("list");
+    assert_eq!(wait_bounded(c, 10).code(), Some(103));
+    let o = f
+        .shim("kubectl")
+        .arg("get")
+        .env("INTERLOCK_SHIM_DEPTH", "4")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(103));
+    assert!(stderr(&o).contains("nested"), "{}", stderr(&o));
+    assert!(f.argv().is_none());
+}
+
+#[test]
+fn shell_blocks_the_whole_script_before_anything_runs() {
+    let f = fx();
+    let o = f
+        .shell()
+        .args(["-c", "touch marker && kubectl delete ns prod && echo hi"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(100));
+    assert!(stderr(&o).starts_with("interlock: blocked by kubectl-delete-namespace: "));
+    assert!(!f.root.join("marker").exists(), "part of the script ran");
+    assert_eq!(stdout(&o), "");
+}
+
+#[test]
+fn shell_allows_with_output_and_exit_code() {
+    let f = fx();
+    let o = f.shell().args(["-c", "echo hi; exit 7"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(7));
+    assert_eq!(stdout(&o), "hi\n");
+    for args in [
+        &["-lc", "echo lc"][..],
+        &["-c", "-l", "echo lc"],
+        &["-l", "-c", "echo lc"],
+        &["-e", "-o", "pipefail", "-c", "echo lc"],
+    ] {
+        let o = f.shell().args(args).output().unwrap();
+        assert_eq!(stdout(&o), "lc\n", "{args:?}: {}", stderr(&o));
+    }
+    let o = f
+        .shell()
+        .args(["-c", "echo \"$0|$1|$2\"", "NAME", "a b", "c"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), "NAME|a b|c\n");
+}
+
+#[test]
+fn shell_puts_shims_first_so_tools_are_judged_again() {
+    let f = fx();
+    let o = f
+        .shell()
+        .args(["-c", "kubectl get pods"])
+        .env("PATH", format!("{}:/usr/bin:/bin", f.real.display()))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let env = std::fs::read_to_string(f.rec.join("env")).unwrap();
+    assert!(
+        env.contains("INTERLOCK_SHIM_DEPTH=1"),
+        "went around the shim"
+    );
+}
+
+#[test]
+fn shell_script_on_stdin() {
+    let f = fx();
+    let run = |script: &str| {
+        let mut child = f
+            .cmd(f.root.join("bin/interlock-bash"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(script.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let o = run("echo from-stdin\nexit 4\n");
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "from-stdin\n");
+    let o = run("touch marker\nkubectl delete ns prod\n");
+    assert_eq!(o.status.code(), Some(100));
+    assert!(!f.root.join("marker").exists());
+}
+
+#[test]
+fn claude_code_harness_form_is_judged_by_its_inner_command() {
+    let f = fx();
+    let out = f.root.join("pwd-out");
+    let form = |cmd: &str| {
+        format!(
+            "source /dev/null && eval '{cmd}' < /dev/null && pwd -P >| {}",
+            out.display()
+        )
+    };
+    let o = f
+        .shell()
+        .args(["-c", "-l", &form("kubectl delete ns prod")])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(100), "{}", stderr(&o));
+    assert!(f.argv().is_none());
+    assert!(!out.exists());
+    // A login shell re-reads /etc/profile, which on Debian resets PATH (the shims
+    // return only with /etc/profile.d/interlock.sh), so the safe form runs a builtin.
+    let o = f
+        .shell()
+        .args(["-c", "-l", &form("echo safe")])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "safe\n");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap().trim(),
+        f.root.to_str().unwrap()
+    );
+}
+
+#[test]
+fn shell_dry_run_of_one_command_runs_the_preview() {
+    let f = fx();
+    let o = f.shell().args(["-c", "git clean -fd"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(101), "{}", stderr(&o));
+    assert_eq!(f.argv_text().unwrap(), ["clean", "-d", "-n"]);
+    let o = f
+        .shell()
+        .args(["-c", "git clean -fd && echo done"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(100), "{}", stderr(&o));
+    assert!(stderr(&o).contains("git clean -d -n"), "{}", stderr(&o));
+}
+
+#[test]
+fn run_sets_no_new_privs_and_a_session() {
+    let f = fx();
+    let o = f
+        .cmd(BIN)
+        .args([
+            "run",
+            "--",
+            "sh",
+            "-c",
+            "grep NoNewPrivs /proc/self/status; echo \"session=$INTERLOCK_SESSION\"; echo \"path=$PATH\"",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("NoNewPrivs:\t1\n"), "{out}");
+    let session = out
+        .lines()
+        .find_map(|l| l.strip_prefix("session="))
+        .unwrap();
+    assert_eq!(session.len(), 32);
+    assert!(
+        out.contains(&format!("path={}:", f.shims.display())),
+        "{out}"
+    );
+}
+
+#[test]
+fn install_then_uninstall_leaves_nothing_behind() {
+    let f = fx();
+    let prefix = f.root.join("prefix");
+    std::fs::create_dir(&prefix).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/install.sh");
+    let install = || {
+        let o = Command::new("sh")
+            .arg(script)
+            .arg("--prefix")
+            .arg(&prefix)
+            .args(["--no-profile", "--no-build", BIN])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    install();
+    install(); // idempotent
+    let kubectl = prefix.join("lib/interlock/shims/kubectl");
+    assert_eq!(
+        kubectl.canonicalize().unwrap(),
+        prefix.join("bin/interlock").canonicalize().unwrap()
+    );
+    assert!(prefix.join("bin/interlock-bash").exists());
+    let o = Command::new("sh")
+        .arg(script)
+        .arg("--prefix")
+        .arg(&prefix)
+        .args(["--no-profile", "--uninstall"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let left: Vec<_> = std::fs::read_dir(&prefix).unwrap().collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn an_allowed_program_sees_the_terminal_through_the_shim() {
+    let f = fx();
+    let has_script = Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("NOTE: skipping the terminal test: the `script` utility is not installed");
+        return;
+    }
+    let cmd = format!("{} version", f.shims.join("kubectl").display());
+    let o = f
+        .cmd("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("STUB_TTY", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&o).contains("STUB-SEES-A-TTY"),
+        "stdout: {} stderr: {}",
+        stdout(&o),
+        stderr(&o)
+    );
+}
