@@ -130,12 +130,22 @@ fn add_pieces(
                     }
                 }
             }
-            WordPiece::CommandSubstitution(s) | WordPiece::BackquotedCommandSubstitution(s) => {
+            WordPiece::CommandSubstitution(s) => {
                 out.word.literal = false;
                 out.word.text.push_str("$(");
                 out.word.text.push_str(s);
                 out.word.text.push(')');
                 out.scripts.push(s.clone());
+            }
+            WordPiece::BackquotedCommandSubstitution(s) => {
+                // Inside backticks a backslash quotes only `$`, `` ` `` and `\`; bash
+                // removes it before running the text.
+                let inner = unescape_backquoted(s);
+                out.word.literal = false;
+                out.word.text.push_str("$(");
+                out.word.text.push_str(&inner);
+                out.word.text.push(')');
+                out.scripts.push(inner);
             }
             WordPiece::EscapeSequence(s) => {
                 // `\r\m` is `rm`: a backslash only protects the next character.
@@ -238,6 +248,19 @@ fn parameter_operands(expr: &ParameterExpr) -> Vec<&str> {
         _ => {}
     }
     v
+}
+
+fn unescape_backquoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' && matches!(chars.peek(), Some('$' | '`' | '\\')) {
+            out.extend(chars.next());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Decodes the body of a `$'...'` string the way bash does.
@@ -383,6 +406,8 @@ mod tests {
         assert!(b.word.is_dynamic());
         assert_eq!(b.scripts, vec!["which rm".to_string()]);
         assert_eq!(w("${HOME}").word.text, "$HOME");
+        let nested = w(r"`echo \`rm -rf /\``");
+        assert_eq!(nested.scripts, vec!["echo `rm -rf /`".to_string()]);
     }
 
     #[test]
