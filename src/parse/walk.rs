@@ -44,6 +44,18 @@ impl Walker {
         Ok(())
     }
 
+    /// Walks `src` if it parses as a script; text that does not is no script at all.
+    fn try_script(&mut self, src: &str) {
+        let mut scratch = Walker {
+            out: Vec::new(),
+            options: self.options.clone(),
+            depth: self.depth,
+        };
+        if scratch.script(src).is_ok() {
+            self.out.extend(scratch.out);
+        }
+    }
+
     fn compound_list(&mut self, list: &ast::CompoundList) -> R {
         for item in &list.0 {
             self.pipeline(&item.0.first)?;
@@ -166,14 +178,7 @@ impl Walker {
     /// script; what it would run either way is judged.
     fn arithmetic(&mut self, body: &str) -> R {
         let before = self.out.len();
-        let mut scratch = Walker {
-            out: Vec::new(),
-            options: self.options.clone(),
-            depth: self.depth,
-        };
-        if scratch.script(body).is_ok() {
-            self.out.extend(scratch.out);
-        }
+        self.try_script(body);
         if self.out.len() == before || body.contains('$') || body.contains('`') {
             let scripts = word::analyze(body, &self.options)
                 .map(|a| a.scripts)
@@ -208,14 +213,7 @@ impl Walker {
             self.script(s)?;
         }
         for s in &analyzed.maybe_scripts {
-            let mut scratch = Walker {
-                out: Vec::new(),
-                options: self.options.clone(),
-                depth: self.depth,
-            };
-            if scratch.script(s).is_ok() {
-                self.out.extend(scratch.out);
-            }
+            self.try_script(s);
         }
         Ok(analyzed.word)
     }
