@@ -11,6 +11,7 @@ pub mod exit;
 pub mod normalize;
 pub mod parse;
 pub mod policy;
+pub mod redact;
 pub mod rules;
 
 use std::ffi::OsString;
