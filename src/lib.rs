@@ -5,6 +5,7 @@
 //! shell mode, `run`) and [`cli`] (the tools for people).
 
 pub mod cli;
+pub mod config;
 pub mod entry;
 pub mod env;
 pub mod exit;

@@ -33,7 +33,7 @@ impl std::fmt::Display for LoadError {
 }
 
 impl LoadError {
-    fn at(file: &str, src: &str, offset: usize, message: String) -> LoadError {
+    pub(crate) fn at(file: &str, src: &str, offset: usize, message: String) -> LoadError {
         let offset = offset.min(src.len());
         let before = &src[..offset];
         let line = before.matches('\n').count() + 1;
@@ -55,7 +55,7 @@ impl LoadError {
         }
     }
 
-    fn whole(file: &str, message: String) -> LoadError {
+    pub(crate) fn whole(file: &str, message: String) -> LoadError {
         LoadError {
             file: file.to_owned(),
             line: 1,

@@ -1,0 +1,105 @@
+//! interlock's own settings (not rules): `config.toml` in the system directory
+//! (`/etc/interlock/config.toml`) and the user's (`~/.config/interlock/config.toml`).
+//!
+//! Each section belongs to the part of interlock it configures and is defined there;
+//! this module only finds, reads and layers the files. Reading is strict: an unknown
+//! key or a bad value is an error with file:line:column, and a caller that needs the
+//! config to stay safe (starting a session, confirming) refuses to go on without it.
+//!
+//! Layering: a section set in the system file wins over the same section in the user
+//! file as a whole. The system file is the administrator's, and in the hardened recipe
+//! the agent's user cannot write it; the user file can only fill in what it leaves out.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::env::Env;
+use crate::rules::LoadError;
+
+/// One config file as written. Every section is optional.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {}
+
+impl Config {
+    /// Section-wise layering: what `self` (the stronger file) sets wins.
+    fn over(self, _weaker: Config) -> Config {
+        // Each section added above is layered here, as `a: self.a.or(weaker.a)`.
+        self
+    }
+}
+
+/// Parses one config file's text strictly.
+pub fn parse(name: &str, src: &str) -> Result<Config, LoadError> {
+    toml::from_str(src).map_err(|e| {
+        let offset = e.span().map_or(0, |s| s.start);
+        LoadError::at(name, src, offset, e.message().trim().to_owned())
+    })
+}
+
+fn read(path: &Path) -> Result<Option<Config>, LoadError> {
+    match std::fs::read_to_string(path) {
+        Ok(src) => parse(&path.display().to_string(), &src).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(LoadError::whole(
+            &path.display().to_string(),
+            format!("cannot read it: {e}"),
+        )),
+    }
+}
+
+/// Where the config files are, strongest first.
+pub fn paths(env: &Env) -> Vec<PathBuf> {
+    let mut p = vec![env.system_dir().join("config.toml")];
+    if let Some(d) = env.user_config_dir() {
+        p.push(d.join("config.toml"));
+    }
+    p
+}
+
+/// Reads and layers the config files. Missing files are fine; a file that exists but
+/// cannot be read or parsed is an error.
+pub fn load(env: &Env) -> Result<Config, LoadError> {
+    load_from(&paths(env))
+}
+
+/// [`load`] from explicit files, strongest first.
+pub fn load_from(paths: &[PathBuf]) -> Result<Config, LoadError> {
+    let mut layered: Option<Config> = None;
+    for p in paths {
+        if let Some(c) = read(p)? {
+            layered = Some(match layered {
+                Some(strong) => strong.over(c),
+                None => c,
+            });
+        }
+    }
+    Ok(layered.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_point_at_the_line() {
+        let e = parse("config.toml", "\n\nbogus = 1\n").unwrap_err();
+        assert_eq!((e.line, e.column), (3, 1), "{e}");
+    }
+
+    #[test]
+    fn missing_files_are_an_empty_config() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(load_from(&[dir.path().join("none.toml")]).is_ok());
+    }
+
+    #[test]
+    fn unreadable_files_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        // A directory where the file should be cannot be read as one.
+        let p = dir.path().join("config.toml");
+        std::fs::create_dir(&p).unwrap();
+        assert!(load_from(&[p]).is_err());
+    }
+}
