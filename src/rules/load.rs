@@ -134,6 +134,7 @@ pub(crate) fn parse(name: &str, src: &str, layer: Layer) -> Result<LoadedFile, L
     }
     let mut seen = std::collections::HashSet::new();
     let mut rules = Vec::with_capacity(parsed.rules.len());
+    let (mut line, mut counted_to) = (1, 0);
     for spanned in parsed.rules {
         let offset = spanned.span().start;
         let spec = spanned.into_inner();
@@ -173,14 +174,10 @@ pub(crate) fn parse(name: &str, src: &str, layer: Layer) -> Result<LoadedFile, L
         }
         // Embedded patterns are checked by the test `embedded_patterns_compile`; compiling
         // them here would cost every shim call a third of its time.
-        let patterns_to_check = if layer == Layer::Embedded {
-            None
-        } else {
-            Some(())
-        };
-        for (key, pattern) in patterns_to_check
+        let check_patterns = layer != Layer::Embedded;
+        for (key, pattern) in spec
+            .options
             .iter()
-            .flat_map(|_| spec.options.iter())
             .map(|(k, v)| (k.as_str(), v))
             .chain(
                 [
@@ -190,6 +187,7 @@ pub(crate) fn parse(name: &str, src: &str, layer: Layer) -> Result<LoadedFile, L
                 .into_iter()
                 .filter_map(|(k, v)| v.map(|v| (k, v))),
             )
+            .filter(|_| check_patterns)
         {
             if let Err(e) = regex::Regex::new(pattern.get_ref()) {
                 let msg = e
@@ -220,7 +218,13 @@ pub(crate) fn parse(name: &str, src: &str, layer: Layer) -> Result<LoadedFile, L
                 spec.program
             )));
         }
-        let line = src[..offset.min(src.len())].matches('\n').count() + 1;
+        // Rules come in file order, so count only the lines since the previous one.
+        let offset = offset.min(src.len()).max(counted_to);
+        line += src.as_bytes()[counted_to..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        counted_to = offset;
         rules.push(Arc::new(Rule {
             spec,
             file: path.clone(),
@@ -237,34 +241,6 @@ pub(crate) fn parse(name: &str, src: &str, layer: Layer) -> Result<LoadedFile, L
     Ok(LoadedFile { tools, rules })
 }
 
-/// Reads the `programs = [...]` line without parsing the TOML, so files for other
-/// programs cost nothing. An empty result means "always load this file".
-pub(super) fn scan_programs(src: &str) -> Vec<String> {
-    let Some(start) = src
-        .lines()
-        .position(|l| l.trim_start().starts_with("programs"))
-    else {
-        return Vec::new();
-    };
-    let text: String = src
-        .lines()
-        .skip(start)
-        .take_while(|l| !l.trim_start().starts_with('['))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let Some(open) = text.find('[') else {
-        return Vec::new();
-    };
-    let Some(close) = text[open..].find(']') else {
-        return Vec::new();
-    };
-    text[open + 1..open + close]
-        .split(',')
-        .map(|s| s.trim().trim_matches('"').to_owned())
-        .filter(|s| !s.is_empty())
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,6 +252,27 @@ mod tests {
         assert_eq!((e.line, e.column), (5, 1), "{e}");
         assert!(e.message.contains("acton"), "{e}");
         assert!(e.to_string().contains("5 | acton"), "{e}");
+    }
+
+    #[test]
+    fn each_rule_knows_its_line() {
+        let rule = |id: &str| {
+            format!(
+                "[[rule]]\nid = \"{id}\"\nprogram = \"x\"\naction = \"block\"\nreason = \"r\"\n"
+            )
+        };
+        let src = format!("# a comment\n\n{}\n\n{}{}", rule("a"), rule("b"), rule("c"));
+        let f = parse("t.toml", &src, Layer::User).unwrap();
+        let lines: Vec<usize> = f.rules.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [3, 10, 15]);
+    }
+
+    #[test]
+    fn embedded_text_patterns_are_not_compiled_at_load() {
+        // A bad pattern in an embedded file is the test `embedded_patterns_compile`'s to
+        // find; loading must not pay for compiling patterns on every shim call.
+        let src = "[[rule]]\nid = \"a\"\nprogram = \"psql\"\naction = \"block\"\nreason = \"r\"\ntext = \"(unclosed\"\n";
+        assert!(parse("t.toml", src, Layer::Embedded).is_ok());
     }
 
     #[test]
@@ -307,23 +304,10 @@ mod tests {
 
     #[test]
     fn embedded_patterns_compile() {
-        for (name, src) in super::super::EMBEDDED {
+        for (name, src) in super::super::embedded() {
             if let Err(e) = parse(name, src, Layer::System) {
                 panic!("{e}");
             }
         }
-    }
-
-    #[test]
-    fn programs_line_is_scanned_without_parsing() {
-        assert_eq!(
-            scan_programs("# c\nprograms = [\"aws\", \"mkfs.*\"]\n[tool.aws]\n"),
-            ["aws", "mkfs.*"]
-        );
-        assert_eq!(
-            scan_programs("programs = [\n  \"a\",\n  \"b\",\n]\n"),
-            ["a", "b"]
-        );
-        assert!(scan_programs("[[rule]]\n").is_empty());
     }
 }
