@@ -1,6 +1,7 @@
 //! Build-time preparation, so that a shim's start costs as little as possible:
-//! - the embedded default rules are indexed by program and stripped of comments and
-//!   examples here, not parsed or scanned on every call;
+//! - the embedded default rules are indexed by program and turned into JSON without
+//!   their examples here: serde_json reads them several times faster than the TOML
+//!   parser, and a shim reads its tool's file on every call;
 //! - the binaries are linked position-dependent: a PIE spends a sixth of a shim's
 //!   start applying relocations and copying the pages they touch.
 
@@ -24,8 +25,8 @@ fn main() {
     let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     let rules_dir = Path::new(&manifest).join("rules");
-    let lean_dir = Path::new(&out).join("lean");
-    std::fs::create_dir_all(&lean_dir).expect("create OUT_DIR/lean");
+    let json_dir = Path::new(&out).join("rules-json");
+    std::fs::create_dir_all(&json_dir).expect("create OUT_DIR/rules-json");
 
     let mut names: Vec<String> = std::fs::read_dir(&rules_dir)
         .expect("read rules/")
@@ -42,19 +43,37 @@ fn main() {
         let path = rules_dir.join(name);
         println!("cargo:rerun-if-changed={}", path.display());
         let src = std::fs::read_to_string(&path).expect("read a rules file");
-        let lean_path = lean_dir.join(name);
-        std::fs::write(&lean_path, embed::strip_examples(&src)).expect("write a lean rules file");
-        let programs = embed::scan_programs(&src);
+        let json_path = json_dir.join(name).with_extension("json");
+        std::fs::write(&json_path, to_json(name, &src)).expect("write a rules JSON file");
         writeln!(
             code,
-            "    EmbeddedSource {{\n        name: {:?},\n        full: include_str!({:?}),\n        lean: include_str!({:?}),\n        programs: &{:?},\n    }},",
+            "    EmbeddedSource {{\n        name: {:?},\n        full: include_str!({:?}),\n        json: include_str!({:?}),\n        rule_locations: &{:?},\n        programs: &{:?},\n    }},",
             format!("rules/{name}"),
             path.display().to_string(),
-            lean_path.display().to_string(),
-            programs,
+            json_path.display().to_string(),
+            embed::rule_locations(&src),
+            embed::scan_programs(&src),
         )
         .expect("write to a String");
     }
     code.push_str("];\n");
     std::fs::write(Path::new(&out).join("embedded.rs"), code).expect("write embedded.rs");
+}
+
+/// The rules file as JSON, without the examples that only `rules test` reads. A file
+/// that is not valid TOML stops the build: shipping it without its rules would fail open.
+fn to_json(name: &str, src: &str) -> String {
+    let mut doc = match src.parse::<toml::Table>() {
+        Ok(d) => d,
+        Err(e) => panic!("rules/{name} is not valid TOML:\n{e}"),
+    };
+    if let Some(toml::Value::Array(rules)) = doc.get_mut("rule") {
+        for rule in rules.iter_mut() {
+            if let toml::Value::Table(t) = rule {
+                t.remove("match");
+                t.remove("not_match");
+            }
+        }
+    }
+    serde_json::to_string(&doc).expect("a TOML table converts to JSON")
 }

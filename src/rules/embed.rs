@@ -3,7 +3,9 @@
 //! time, so it depends on `std` alone.
 
 /// Reads the `programs = [...]` line without parsing the TOML, so files for other
-/// programs cost nothing. An empty result means "always load this file".
+/// programs cost nothing. An empty result means "always load this file". The crate
+/// itself reads the result build.rs stored; only its tests call this.
+#[cfg_attr(not(test), allow(dead_code))]
 pub fn scan_programs(src: &str) -> Vec<String> {
     let Some(start) = src
         .lines()
@@ -30,58 +32,59 @@ pub fn scan_programs(src: &str) -> Vec<String> {
         .collect()
 }
 
-/// The keys holding a rule's examples, which only `interlock rules test` reads.
-const EXAMPLE_KEYS: &[&str] = &["match", "not_match"];
-
-/// The rules file without comments and example arrays, for judging: a shim parses its
-/// tool's file on every call, and the examples are a quarter of the text. Every
-/// newline is kept, so line numbers (and so rule locations) are unchanged; removed
-/// text becomes blanks.
-///
-/// The scanner knows TOML strings (basic, literal and their multi-line forms), so a
-/// `#` or a key-like line inside a string is left alone. Anything it does not
-/// understand is kept as written: the worst case is a file that was not made smaller.
-pub fn strip_examples(src: &str) -> String {
+/// Where each `[[rule]]` header starts: its byte offset and its line (1-based). The
+/// scanner knows TOML comments and strings (basic, literal and their multi-line
+/// forms), so a header-like line inside a string is not counted.
+pub fn rule_locations(src: &str) -> Vec<(usize, usize)> {
     let b = src.as_bytes();
-    let mut out = b.to_vec();
-    let blank = |out: &mut Vec<u8>, from: usize, to: usize| {
-        for c in &mut out[from..to] {
-            if *c != b'\n' {
-                *c = b' ';
-            }
-        }
-    };
-    let mut i = 0;
-    let mut line_start = true;
+    let mut out = Vec::new();
+    let (mut i, mut line, mut line_start) = (0, 1, true);
     while i < b.len() {
         let c = b[i];
         if line_start && (c == b' ' || c == b'\t') {
             i += 1;
             continue;
         }
-        if line_start && let Some(end) = example_entry_end(b, i) {
-            blank(&mut out, i, end);
-            i = end;
-            line_start = false;
-            continue;
+        if line_start && is_rule_header(&b[i..]) {
+            out.push((i, line));
         }
         line_start = false;
-        match c {
+        let next = match c {
             b'\n' => {
                 line_start = true;
-                i += 1;
+                i + 1
             }
-            b'#' => {
-                let end = line_end(b, i);
-                blank(&mut out, i, end);
-                i = end;
-            }
-            b'"' | b'\'' => i = string_end(b, i),
-            _ => i += 1,
-        }
+            b'#' => line_end(b, i),
+            b'"' | b'\'' => string_end(b, i),
+            _ => i + 1,
+        };
+        line += b[i + 1..next.min(b.len())]
+            .iter()
+            .filter(|&&c| c == b'\n')
+            .count()
+            + usize::from(c == b'\n');
+        i = next;
     }
-    // Only blanks replaced other ASCII bytes, so the text is still UTF-8.
-    String::from_utf8(out).unwrap_or_else(|_| src.to_owned())
+    out
+}
+
+/// `[[rule]]`, with the blanks TOML allows inside the brackets.
+fn is_rule_header(rest: &[u8]) -> bool {
+    let Some(mut r) = rest.strip_prefix(b"[[") else {
+        return false;
+    };
+    r = trim_blanks(r);
+    let Some(r) = r.strip_prefix(b"rule") else {
+        return false;
+    };
+    trim_blanks(r).starts_with(b"]]")
+}
+
+fn trim_blanks(mut r: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', tail @ ..] = r {
+        r = tail;
+    }
+    r
 }
 
 fn line_end(b: &[u8], from: usize) -> usize {
@@ -89,48 +92,6 @@ fn line_end(b: &[u8], from: usize) -> usize {
         .iter()
         .position(|&c| c == b'\n')
         .map_or(b.len(), |p| from + p)
-}
-
-/// If an example key (`match = [...]`) starts at `i`, the end of its value.
-fn example_entry_end(b: &[u8], i: usize) -> Option<usize> {
-    let key = EXAMPLE_KEYS
-        .iter()
-        .find(|k| b[i..].starts_with(k.as_bytes()))?;
-    let mut j = i + key.len();
-    while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
-        j += 1;
-    }
-    if b.get(j) != Some(&b'=') {
-        return None;
-    }
-    j += 1;
-    while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
-        j += 1;
-    }
-    if b.get(j) != Some(&b'[') {
-        return None;
-    }
-    let mut depth = 0usize;
-    while j < b.len() {
-        match b[j] {
-            b'[' => {
-                depth += 1;
-                j += 1;
-            }
-            b']' => {
-                depth -= 1;
-                j += 1;
-                if depth == 0 {
-                    return Some(j);
-                }
-            }
-            b'#' => j = line_end(b, j),
-            b'"' | b'\'' => j = string_end(b, j),
-            _ => j += 1,
-        }
-    }
-    // An unclosed array: leave it for the parser to report.
-    None
 }
 
 /// The index just past the string starting at `i` (a quote character).
@@ -166,17 +127,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn examples_and_comments_become_blanks_on_the_same_lines() {
-        let src = "# head\n[[rule]]\nid = \"a\" # why\nmatch = [\n  \"x ] # y\",\n  'z',\n]\nnot_match = [\"w\"]\nreason = \"\"\"\nmatch = [\"kept\"]\n\"\"\"\n";
-        let lean = strip_examples(src);
-        assert_eq!(lean.lines().count(), src.lines().count());
-        assert_eq!(lean.len(), src.len());
-        assert!(!lean.contains('#'));
-        assert!(!lean.contains("\"x"));
-        assert!(!lean.contains("\"w\""));
-        assert!(lean.contains("id = \"a\""));
-        // Text inside a multi-line string is not a key.
-        assert!(lean.contains("match = [\"kept\"]"));
+    fn rule_headers_are_found_outside_strings_and_comments() {
+        let src = "# [[rule]]\n[[rule]]\nid = \"a\" # [[rule]]\nreason = \"\"\"\n[[rule]]\n\"\"\"\n  [[ rule ]]\nx = '[[rule]]'\n[[rules]]\n[[rule]]";
+        let found = rule_locations(src);
+        let lines: Vec<usize> = found.iter().map(|l| l.1).collect();
+        assert_eq!(lines, [2, 7, 10]);
+        for (offset, line) in found {
+            assert_eq!(src[..offset].matches('\n').count() + 1, line);
+            assert!(src[offset..].starts_with("[["));
+        }
     }
 
     #[test]

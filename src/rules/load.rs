@@ -120,6 +120,38 @@ pub(crate) fn parse(name: &str, src: &str, layer: Layer) -> Result<LoadedFile, L
         let offset = e.span().map_or(0, |s| s.start);
         LoadError::at(name, src, offset, e.message().trim().to_owned())
     })?;
+    let locations = super::embed::rule_locations(src);
+    validate(name, src, parsed, &locations, layer)
+}
+
+/// Loads an embedded file from the JSON build.rs made of it. Errors still point into
+/// the TOML as written.
+pub(crate) fn parse_prepared(source: &super::EmbeddedSource) -> Result<LoadedFile, LoadError> {
+    let parsed: RuleFile = serde_json::from_str(source.json).map_err(|e| {
+        LoadError::whole(
+            source.name,
+            format!("the embedded copy does not load ({e}); this is a bug in the build"),
+        )
+    })?;
+    validate(
+        source.name,
+        source.full,
+        parsed,
+        source.rule_locations,
+        Layer::Embedded,
+    )
+}
+
+/// Checks a parsed file and turns it into rules. `locations` gives each rule's byte
+/// offset and line in `src`, for messages and `rules list`; when it does not match the
+/// rules one to one (rules written as an inline array), rules point at the file's top.
+fn validate(
+    name: &str,
+    src: &str,
+    parsed: RuleFile,
+    locations: &[(usize, usize)],
+    layer: Layer,
+) -> Result<LoadedFile, LoadError> {
     let path: Arc<str> = Arc::from(name);
     if layer == Layer::Project && !parsed.tool.is_empty() {
         let off = src.find("[tool").unwrap_or(0);
@@ -134,10 +166,9 @@ pub(crate) fn parse(name: &str, src: &str, layer: Layer) -> Result<LoadedFile, L
     }
     let mut seen = std::collections::HashSet::new();
     let mut rules = Vec::with_capacity(parsed.rules.len());
-    let (mut line, mut counted_to) = (1, 0);
-    for spanned in parsed.rules {
-        let offset = spanned.span().start;
-        let spec = spanned.into_inner();
+    let located = locations.len() == parsed.rules.len();
+    for (i, spec) in parsed.rules.into_iter().enumerate() {
+        let (offset, line) = if located { locations[i] } else { (0, 1) };
         let err =
             |msg: String| LoadError::at(name, src, offset, format!("rule {:?}: {msg}", spec.id));
         if spec.id.is_empty()
@@ -189,7 +220,7 @@ pub(crate) fn parse(name: &str, src: &str, layer: Layer) -> Result<LoadedFile, L
             )
             .filter(|_| check_patterns)
         {
-            if let Err(e) = regex::Regex::new(pattern.get_ref()) {
+            if let Err(e) = regex::Regex::new(pattern) {
                 let msg = e
                     .to_string()
                     .lines()
@@ -200,7 +231,7 @@ pub(crate) fn parse(name: &str, src: &str, layer: Layer) -> Result<LoadedFile, L
                 return Err(LoadError::at(
                     name,
                     src,
-                    pattern.span().start,
+                    pattern_offset(src, offset, key, pattern),
                     format!("rule {:?}: bad pattern for {key}: {msg}", spec.id),
                 ));
             }
@@ -218,13 +249,6 @@ pub(crate) fn parse(name: &str, src: &str, layer: Layer) -> Result<LoadedFile, L
                 spec.program
             )));
         }
-        // Rules come in file order, so count only the lines since the previous one.
-        let offset = offset.min(src.len()).max(counted_to);
-        line += src.as_bytes()[counted_to..offset]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        counted_to = offset;
         rules.push(Arc::new(Rule {
             spec,
             file: path.clone(),
@@ -239,6 +263,22 @@ pub(crate) fn parse(name: &str, src: &str, layer: Layer) -> Result<LoadedFile, L
         .map(|(k, v)| (k, Arc::new(v)))
         .collect();
     Ok(LoadedFile { tools, rules })
+}
+
+/// Where a rule's pattern is written, for pointing at it: the pattern's own text after
+/// the rule's header when it is written without escapes, else its key.
+fn pattern_offset(src: &str, rule_offset: usize, key: &str, pattern: &str) -> usize {
+    let rest = &src[rule_offset.min(src.len())..];
+    if let Some(p) = rest.find(pattern).filter(|_| !pattern.is_empty()) {
+        let at = rule_offset + p;
+        // Point at the opening quote, where the value starts.
+        return if at > 0 && matches!(src.as_bytes()[at - 1], b'"' | b'\'') {
+            at - 1
+        } else {
+            at
+        };
+    }
+    rest.find(key).map_or(rule_offset, |p| rule_offset + p)
 }
 
 #[cfg(test)]
