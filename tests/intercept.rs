@@ -570,3 +570,146 @@ fn an_allowed_program_sees_the_terminal_through_the_shim() {
         stderr(&o)
     );
 }
+
+fn has_script() -> bool {
+    Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn doctor_passes_on_a_complete_install_at_a_terminal() {
+    if !has_script() {
+        eprintln!("NOTE: skipping the doctor terminal test: the `script` utility is not installed");
+        return;
+    }
+    let f = fx();
+    let tools = Command::new(BIN).arg("shims-list").output().unwrap();
+    for t in stdout(&tools).lines() {
+        let p = f.shims.join(t);
+        if !p.exists() {
+            symlink(BIN, p).unwrap();
+        }
+    }
+    // Debian's /etc/profile resets PATH; the user's profile puts the shims back.
+    std::fs::write(
+        f.root.join(".profile"),
+        format!("export PATH=\"{}:$PATH\"\n", f.shims.display()),
+    )
+    .unwrap();
+    let cmd = format!("{BIN} doctor");
+    let o = f
+        .cmd("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    assert!(out.contains("all is well"), "{out}");
+    assert!(!out.contains("PROBLEM"), "{out}");
+    assert!(out.contains("login shells put the shims first"), "{out}");
+}
+
+#[test]
+fn doctor_names_each_problem_and_its_fix() {
+    use std::os::unix::process::CommandExt;
+    let f = fx();
+    let rules = f.root.join(".config/interlock/rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(rules.join("bad.toml"), "[[rule]]\nid = \"x\"\nbogus = 1\n").unwrap();
+    // A file where the state directory should be: it can be neither created nor written.
+    std::fs::write(f.root.join("state"), "").unwrap();
+    let mut c = f.cmd(BIN);
+    c.arg("doctor")
+        .env("PATH", format!("/usr/bin:/bin:{}", f.shims.display()))
+        .env("XDG_STATE_HOME", f.root.join("state"))
+        .stdin(Stdio::null());
+    // No controlling terminal, as for an agent.
+    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        c.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let o = c.output().unwrap();
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{}", stderr(&o));
+    for (problem, fix) in [
+        ("is not first on PATH", "export PATH="),
+        ("no shim", "re-run install.sh"),
+        ("bad.toml:3:1", "guarded tools are blocked"),
+        ("state directory", "mkdir -p -m 700"),
+        ("/dev/tty cannot be opened", "fall back"),
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("PROBLEM") && l.contains(problem))
+            .unwrap_or_else(|| panic!("no PROBLEM line about {problem:?} in:\n{out}"));
+        assert!(line.contains(fix), "{line}");
+    }
+    assert!(!out.contains("all is well"), "{out}");
+}
+
+#[test]
+fn interactive_shell_at_a_terminal_guards_tools_through_the_shims() {
+    if !has_script() {
+        eprintln!(
+            "NOTE: skipping the interactive shell test: the `script` utility is not installed"
+        );
+        return;
+    }
+    let f = fx();
+    let shell = f.root.join("bin/interlock-bash");
+    let typed = "kubectl get pods\nkubectl delete namespace prod\necho \"RC=$?\"\nexit 7\n";
+    let mut child = f
+        .cmd("script")
+        .args(["-qec", shell.to_str().unwrap(), "/dev/null"])
+        // The session starts without the shims: the shell mode puts them first.
+        .env("PATH", format!("{}:/usr/bin:/bin", f.real.display()))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(typed.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(7), "{out}");
+    assert!(
+        out.contains("interlock: blocked by kubectl-delete-namespace"),
+        "{out}"
+    );
+    assert!(out.contains("RC=100"), "{out}");
+    // Only the allowed command reached the real tool.
+    assert_eq!(f.argv_text().unwrap(), ["get", "pods"]);
+}
+
+#[test]
+fn a_script_file_is_judged_whole_before_the_shell_runs_it() {
+    let f = fx();
+    let shell = f.root.join("bin/interlock-bash");
+    let script = f.root.join("deploy.sh");
+    std::fs::write(&script, "kubectl get pods\nkubectl delete namespace prod\n").unwrap();
+    let o = f.cmd(&shell).arg(&script).output().unwrap();
+    assert_eq!(o.status.code(), Some(100), "{}", stderr(&o));
+    assert!(f.argv().is_none(), "the first, allowed line ran anyway");
+    std::fs::write(&script, "kubectl get pods \"$1\"\n").unwrap();
+    let o = f.cmd(&shell).arg(&script).arg("web").output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(f.argv_text().unwrap(), ["get", "pods", "web"]);
+    let o = f
+        .cmd(&shell)
+        .arg(f.root.join("missing.sh"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nothing was run"), "{}", stderr(&o));
+}
