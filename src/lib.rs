@@ -16,10 +16,9 @@ pub mod redact;
 pub mod rules;
 
 use std::ffi::OsString;
-use std::process::ExitCode;
 
 /// The whole program: dispatches on argv[0] and the arguments.
-pub fn run(args: Vec<OsString>) -> ExitCode {
+pub fn run(args: Vec<OsString>) -> u8 {
     install_panic_hook();
     entry::dispatch(args)
 }

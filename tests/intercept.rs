@@ -27,6 +27,9 @@ const STUB: &str = r#"#!/bin/sh
 printf '%s\0' "$@" > "@REC@/argv"
 env > "@REC@/env"
 if [ -n "${STUB_CAT:-}" ]; then exec cat; fi
+if [ -n "${STUB_STDIN:-}" ]; then
+  if [ -e /proc/$$/fd/0 ]; then echo STDIN-OPEN; else echo STDIN-CLOSED; fi
+fi
 if [ -n "${STUB_TTY:-}" ]; then test -t 0 && test -t 1 && echo STUB-SEES-A-TTY; fi
 if [ -n "${STUB_SIGNAL:-}" ]; then kill -"$STUB_SIGNAL" $$; fi
 exit "${STUB_EXIT:-0}"
@@ -136,7 +139,7 @@ fn allowed_argv_arrives_byte_exact() {
 #[test]
 fn exit_codes_pass_through() {
     let f = fx();
-    for code in [0, 1, 42, 255] {
+    for code in 0..=255 {
         let s = f
             .shim("kubectl")
             .args(["get", "pods"])
@@ -145,6 +148,38 @@ fn exit_codes_pass_through() {
             .unwrap();
         assert_eq!(s.code(), Some(code));
     }
+}
+
+#[test]
+fn closed_and_piped_stdin_reach_the_tool_as_they_are() {
+    use std::os::unix::process::CommandExt;
+    let f = fx();
+    let run = |via_shim: bool, close: bool| {
+        let mut c = if via_shim {
+            f.shim("kubectl")
+        } else {
+            f.cmd(f.real.join("kubectl"))
+        };
+        c.arg("version")
+            .env("STUB_STDIN", "1")
+            .stdin(Stdio::piped());
+        if close {
+            // SAFETY: close is async-signal-safe.
+            unsafe {
+                c.pre_exec(|| {
+                    libc::close(0);
+                    Ok(())
+                });
+            }
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    assert_eq!(run(false, true), "STDIN-CLOSED\n");
+    assert_eq!(run(true, true), "STDIN-CLOSED\n");
+    assert_eq!(run(false, false), "STDIN-OPEN\n");
+    assert_eq!(run(true, false), "STDIN-OPEN\n");
 }
 
 #[test]
@@ -191,7 +226,7 @@ fn environment_arrives_unchanged() {
 #[test]
 fn large_binary_stdin_and_stdout_pass_byte_exact() {
     let f = fx();
-    let data: Vec<u8> = (0..20 * 1024 * 1024u32)
+    let data: Vec<u8> = (0..50 * 1024 * 1024u32)
         .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
         .collect();
     let mut child = f

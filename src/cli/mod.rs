@@ -6,7 +6,6 @@ mod rules_cmd;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -86,16 +85,20 @@ impl RuleArgs {
     }
 }
 
-pub fn main(args: Vec<OsString>) -> ExitCode {
+pub fn main(args: Vec<OsString>) -> u8 {
     let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { 0 });
+            return if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::ALLOW
+            };
         }
     };
     let env = Env::from_process();
-    let code = match cli.command {
+    match cli.command {
         Cmd::Check(a) => check::check(&a, &env),
         Cmd::Explain(a) => check::explain(&a, &env),
         Cmd::Rules(c) => rules_cmd::run(&c, &env),
@@ -107,8 +110,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             }
             exit::ALLOW
         }
-    };
-    ExitCode::from(code)
+    }
 }
 
 /// Prints rules-loading errors; true when there were any.
