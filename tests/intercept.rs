@@ -748,3 +748,74 @@ fn a_script_file_is_judged_whole_before_the_shell_runs_it() {
     assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
     assert!(stderr(&o).contains("nothing was run"), "{}", stderr(&o));
 }
+
+#[test]
+fn bad_path_candidates_are_skipped_and_never_loop() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = fx();
+    let (selfdir, looping, noexec) = (
+        f.root.join("self"),
+        f.root.join("loop"),
+        f.root.join("noexec"),
+    );
+    for d in [&selfdir, &looping, &noexec] {
+        std::fs::create_dir(d).unwrap();
+    }
+    // interlock itself under the tool's name outside the shims directory, a symlink
+    // loop, and a file that is not executable: a shell skips the last two, and
+    // interlock must skip all three rather than exec itself or fail.
+    symlink(BIN, selfdir.join("kubectl")).unwrap();
+    symlink(looping.join("b"), looping.join("kubectl")).unwrap();
+    symlink(looping.join("kubectl"), looping.join("b")).unwrap();
+    std::fs::write(noexec.join("kubectl"), "#!/bin/sh\necho WRONG\n").unwrap();
+    std::fs::set_permissions(
+        noexec.join("kubectl"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let bad = format!(
+        "{}:{}:{}:{}",
+        f.shims.display(),
+        selfdir.display(),
+        looping.display(),
+        noexec.display()
+    );
+    let o = f
+        .shim("kubectl")
+        .args(["get", "pods"])
+        .env("PATH", format!("{bad}:{}", f.real.display()))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(f.argv_text().unwrap(), ["get", "pods"]);
+
+    let o = f
+        .shim("kubectl")
+        .args(["get", "pods"])
+        .env("PATH", &bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("interlock: kubectl: not installed (looked in:"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn an_unreadable_rules_file_blocks_guarded_tools_with_the_reason() {
+    let f = fx();
+    let rules = f.root.join(".config/interlock/rules");
+    // A directory where a rules file should be cannot be read, even by root.
+    std::fs::create_dir_all(rules.join("team.toml")).unwrap();
+    let o = f.shim("kubectl").args(["get", "pods"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(100), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("team.toml") && err.contains("cannot read"),
+        "{err}"
+    );
+    assert!(err.contains("blocked by rules-unavailable"), "{err}");
+    assert!(f.argv().is_none());
+}
