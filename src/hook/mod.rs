@@ -205,10 +205,12 @@ pub enum HookError {
 fn failure_reason(agent: Agent, e: &HookError) -> String {
     let todo = match e {
         HookError::UnknownToolWithCommand(_) => {
-            "run the command through the agent's shell tool instead, or ask a human to run it".to_owned()
+            "run the command through the agent's shell tool instead, or ask a human to run it"
+                .to_owned()
         }
         HookError::Internal => {
-            "report it with the command that caused it; until then ask a human to run the command".to_owned()
+            "report it with the command that caused it; until then ask a human to run the command"
+                .to_owned()
         }
         _ => format!(
             "check that the hook is configured as `interlock hook {0}` for the event shown by `interlock install --{0} --print`",
@@ -254,11 +256,9 @@ pub fn judge(command: &str, cwd: Option<&Path>, has_ask: bool) -> Reply {
     let verdict = engine.judge_script(command);
     let mut reply = reply_for(&verdict, has_ask);
     let errors = engine.rules.errors();
-    if !errors.is_empty() {
-        if let Reply::Deny(r) | Reply::Ask(r) = &mut reply {
-            for e in &errors {
-                r.push_str(&format!("  rules file {e}\n"));
-            }
+    if let Reply::Deny(r) | Reply::Ask(r) = &mut reply {
+        for e in &errors {
+            r.push_str(&format!("  rules file {e}\n"));
         }
     }
     redacted(reply)
@@ -366,11 +366,7 @@ fn req_str<'a>(
 }
 
 /// Checks the event name when the host sends one.
-fn check_event(
-    v: &Value,
-    names: &[&'static str],
-    expected: &'static str,
-) -> Result<(), HookError> {
+fn check_event(v: &Value, names: &[&'static str], expected: &'static str) -> Result<(), HookError> {
     match opt_str(v, names, "hook_event_name")? {
         Some(got) if !got.eq_ignore_ascii_case(expected) => Err(HookError::WrongEvent {
             got: got.to_owned(),
@@ -479,7 +475,7 @@ mod tests {
     #[test]
     fn reasons_are_redacted() {
         let r = judge(
-            "PGPASSWORD=hunter2secret psql -c 'DROP DATABASE prod'",
+            "psql postgres://app:hunter2secret@db/prod -c 'DROP DATABASE prod'",
             None,
             false,
         );
@@ -487,5 +483,6 @@ mod tests {
             panic!("expected a deny, got {r:?}");
         };
         assert!(!reason.contains("hunter2secret"), "{reason}");
+        assert!(reason.contains(crate::redact::MASK), "{reason}");
     }
 }

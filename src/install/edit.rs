@@ -133,18 +133,16 @@ fn set_command(e: &mut Value, key: &str, command: &str) -> Changed {
 /// Adds interlock's hook for `agent` unless it is there (pointing an existing one at
 /// this binary). Returns whether the document changed and warnings for the user.
 pub fn add(agent: Agent, doc: &mut Value, plan: &Plan) -> Result<(Changed, Vec<String>), String> {
-    let root = doc
-        .as_object_mut()
-        .ok_or("the file is not a JSON object")?;
+    let root = doc.as_object_mut().ok_or("the file is not a JSON object")?;
     let l = layout(agent);
     let command = plan.command(agent);
     let mut changed = Changed::No;
     let mut warnings = Vec::new();
-    if let Some(v) = l.version {
-        if !root.contains_key("version") {
-            root.insert("version".into(), json!(v));
-            changed = Changed::Yes;
-        }
+    if let Some(v) = l.version
+        && !root.contains_key("version")
+    {
+        root.insert("version".into(), json!(v));
+        changed = Changed::Yes;
     }
     let hooks = object_at(root, "hooks", "hooks")?;
     let list = list_at(hooks, l.event, &format!("hooks.{}", l.event))?;
@@ -213,9 +211,7 @@ fn is_our_shell(s: &str) -> bool {
 /// Removes interlock's entries for `agent`, and any group, list or object that held
 /// only them. Everything else stays.
 pub fn remove(agent: Agent, doc: &mut Value) -> Result<Changed, String> {
-    let root = doc
-        .as_object_mut()
-        .ok_or("the file is not a JSON object")?;
+    let root = doc.as_object_mut().ok_or("the file is not a JSON object")?;
     let l = layout(agent);
     let mut changed = Changed::No;
     if let Some(hooks) = root.get_mut("hooks") {
@@ -255,19 +251,17 @@ pub fn remove(agent: Agent, doc: &mut Value) -> Result<Changed, String> {
             root.remove("hooks");
         }
     }
-    if agent == Agent::Claude {
-        if let Some(env) = root.get_mut("env").and_then(Value::as_object_mut) {
-            if env
-                .get(CLAUDE_SHELL_VAR)
-                .and_then(Value::as_str)
-                .is_some_and(is_our_shell)
-            {
-                env.remove(CLAUDE_SHELL_VAR);
-                changed = Changed::Yes;
-            }
-            if env.is_empty() {
-                root.remove("env");
-            }
+    if agent == Agent::Claude
+        && let Some(env) = root.get_mut("env").and_then(Value::as_object_mut)
+        && env
+            .get(CLAUDE_SHELL_VAR)
+            .and_then(Value::as_str)
+            .is_some_and(is_our_shell)
+    {
+        env.remove(CLAUDE_SHELL_VAR);
+        changed = Changed::Yes;
+        if env.is_empty() {
+            root.remove("env");
         }
     }
     Ok(changed)
@@ -286,7 +280,10 @@ mod tests {
 
     #[test]
     fn recognises_its_own_command_wherever_installed() {
-        assert!(is_ours("/usr/local/bin/interlock hook claude", Agent::Claude));
+        assert!(is_ours(
+            "/usr/local/bin/interlock hook claude",
+            Agent::Claude
+        ));
         assert!(is_ours("interlock hook codex", Agent::Codex));
         assert!(is_ours("'/a b/interlock' hook cursor", Agent::Cursor));
         assert!(!is_ours("interlock hook claude", Agent::Codex));
@@ -321,10 +318,10 @@ mod tests {
             assert_ne!(doc, original);
             assert_eq!(remove(agent, &mut doc).unwrap(), Changed::Yes);
             // Cursor and Copilot documents gain a format version, which stays.
-            if let Some(m) = doc.as_object_mut() {
-                if original.get("version").is_none() {
-                    m.remove("version");
-                }
+            if let Some(m) = doc.as_object_mut()
+                && original.get("version").is_none()
+            {
+                m.remove("version");
             }
             assert_eq!(doc, original, "{agent:?}");
         }

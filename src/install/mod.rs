@@ -99,7 +99,9 @@ pub enum InstallError {
         path: PathBuf,
         source: serde_json::Error,
     },
-    #[error("{path}: {what}; it was left untouched. Fix it by hand, or add the snippet from --print")]
+    #[error(
+        "{path}: {what}; it was left untouched. Fix it by hand, or add the snippet from --print"
+    )]
     Shape { path: PathBuf, what: String },
     #[error("cannot write {path}: {source}")]
     Write {
@@ -161,9 +163,7 @@ pub struct Plan {
 
 impl Plan {
     pub fn from_process() -> Result<Plan, InstallError> {
-        let exe = crate::entry::exec::bin_dir()
-            .map(|d| d.join("interlock"))
-            .filter(|p| p.exists())
+        let exe = invoked_path()
             .or_else(|| std::env::current_exe().ok())
             .ok_or(InstallError::NoSelf)?;
         let shell = exe
@@ -184,6 +184,24 @@ impl Plan {
             agent.name()
         )
     }
+}
+
+/// The path interlock was started by, when argv[0] names one: the installed name
+/// (`/usr/local/bin/interlock`, with `interlock-bash` beside it) rather than where a
+/// symlink leads, which is what the kernel reports as the executable.
+fn invoked_path() -> Option<PathBuf> {
+    let arg0 = PathBuf::from(std::env::args_os().next()?);
+    if arg0.components().count() < 2 {
+        return None;
+    }
+    let abs = if arg0.is_absolute() {
+        arg0
+    } else {
+        std::env::current_dir().ok()?.join(arg0)
+    };
+    let dir = abs.parent()?.canonicalize().ok()?;
+    let path = dir.join(abs.file_name()?);
+    path.exists().then_some(path)
 }
 
 fn read_doc(path: &Path) -> Result<Option<Value>, InstallError> {
