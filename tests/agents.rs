@@ -717,6 +717,18 @@ fn install_print_writes_nothing_and_a_broken_file_is_left_alone() {
     assert!(!f.root.join(".claude").exists());
     assert!(!f.root.join(".codex").exists());
 
+    // Without --project the hook goes into the home directory.
+    install(&f, &["--cursor"]);
+    let v: Value =
+        serde_json::from_slice(&std::fs::read(f.root.join(".cursor/hooks.json")).unwrap()).unwrap();
+    assert_eq!(v["version"], 1);
+    assert!(
+        v["hooks"]["beforeShellExecution"][0]["command"]
+            .as_str()
+            .unwrap()
+            .ends_with("/interlock hook cursor")
+    );
+
     let settings = f.root.join(".gemini/settings.json");
     std::fs::create_dir_all(settings.parent().unwrap()).unwrap();
     let broken = "{ // a comment JSON does not allow\n \"theme\": \"dark\" }\n";
