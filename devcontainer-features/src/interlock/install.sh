@@ -122,6 +122,8 @@ if [ "$hardened" = true ]; then
       fi
     done
   else
+    [ -n "$root" ] || command -v useradd >/dev/null 2>&1 \
+      || die "useradd not found; install the passwd (Debian) or shadow (Alpine, Fedora) package first"
     # No password (the account is locked), no extra groups, interlock-bash as shell.
     priv useradd --create-home --user-group --shell "$run_bash" "$agent"
   fi
