@@ -9,6 +9,8 @@ pub mod config;
 pub mod entry;
 pub mod env;
 pub mod exit;
+pub mod hook;
+pub mod install;
 pub mod normalize;
 pub mod parse;
 pub mod policy;

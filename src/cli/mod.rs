@@ -43,6 +43,13 @@ enum Cmd {
     /// Check the installation (PATH, shims, rules, state dir, terminal) and say how to
     /// fix what is wrong. Exit 0 only when all is well.
     Doctor,
+    /// Answer an agent's pre-tool-use hook: JSON on stdin, the agent's decision format out.
+    Hook {
+        #[arg(value_enum)]
+        agent: crate::hook::Agent,
+    },
+    /// Write interlock's hook into an agent's settings (merged, idempotent; --uninstall).
+    Install(crate::install::InstallArgs),
     /// Print the tool names that get a shim, one a line (used by install.sh).
     #[command(hide = true)]
     ShimsList,
@@ -104,6 +111,8 @@ pub fn main(args: Vec<OsString>) -> u8 {
         Cmd::Rules(c) => rules_cmd::run(&c, &env),
         Cmd::Run(a) => crate::entry::run::run(a.allow_new_privs, &a.agent),
         Cmd::Doctor => crate::entry::doctor::doctor(&env),
+        Cmd::Hook { agent } => crate::hook::main(agent),
+        Cmd::Install(a) => crate::install::run(&a, &env),
         Cmd::ShimsList => {
             for p in crate::rules::shimmed_programs() {
                 println!("{p}");
