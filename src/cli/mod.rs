@@ -44,6 +44,12 @@ enum Cmd {
     /// Check the installation (PATH, shims, rules, state dir, terminal) and say how to
     /// fix what is wrong. Exit 0 only when all is well.
     Doctor,
+    /// Approve a pending request, from your own terminal outside any agent session.
+    Approve(crate::confirm::cli::ApproveArgs),
+    /// Deny a pending request: the command that asked does not run.
+    Deny(crate::confirm::cli::DenyArgs),
+    /// The approvals queue: list pending requests, read them, approve or deny.
+    Approvals(crate::confirm::cli::ApprovalsArgs),
     /// Print the tool names that get a shim, one a line (used by install.sh).
     #[command(hide = true)]
     ShimsList,
@@ -101,6 +107,9 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         Cmd::Rules(c) => rules_cmd::run(&c, &env),
         Cmd::Run(a) => crate::entry::run::run(a.allow_new_privs, &a.agent),
         Cmd::Doctor => crate::entry::doctor::doctor(&env),
+        Cmd::Approve(a) => crate::confirm::cli::approve(&a, &env),
+        Cmd::Deny(a) => crate::confirm::cli::deny(&a, &env),
+        Cmd::Approvals(a) => crate::confirm::cli::approvals(&a, &env),
         Cmd::ShimsList => {
             for p in crate::rules::shimmed_programs() {
                 println!("{p}");
