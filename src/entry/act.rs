@@ -49,8 +49,9 @@ pub struct Ask {
     pub fallback: Fallback,
     /// The verdict was about one command (so its preview is a preview of the whole).
     pub single: bool,
-    /// The argvs one approval covers: every command that would otherwise be asked about
-    /// or previewed again when the shims run it (see `confirm::grant`).
+    /// The argvs one approval covers: every command the shims would otherwise ask about
+    /// again (see `confirm::grant`). Commands whose rule is a dry run are not covered:
+    /// they stay previews even inside an approved script.
     pub covered: Vec<Vec<String>>,
 }
 
@@ -88,7 +89,7 @@ pub fn decide(v: &Verdict) -> Outcome {
             covered: v
                 .commands
                 .iter()
-                .filter(|c| matches!(c.decision, Action::Confirm | Action::DryRun))
+                .filter(|c| c.decision == Action::Confirm)
                 .map(|c| c.command.argv())
                 .collect(),
             rule: id,
