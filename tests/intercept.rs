@@ -260,7 +260,10 @@ fn dry_run_runs_the_preview_and_exits_101() {
         err.starts_with("interlock: dry run by kubectl-delete: "),
         "{err}"
     );
-    assert!(err.contains("  command: kubectl delete pod web-1\n"), "{err}");
+    assert!(
+        err.contains("  command: kubectl delete pod web-1\n"),
+        "{err}"
+    );
     assert!(err.contains("nothing was changed"), "{err}");
     assert_eq!(
         f.argv_text().unwrap(),

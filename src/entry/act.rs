@@ -83,7 +83,18 @@ pub fn decide(v: &Verdict) -> Outcome {
         Action::Allow => Outcome::Run,
         Action::Confirm => Outcome::Confirm(Box::new(Ask {
             location: m.map(|m| m.location.clone()).unwrap_or_default(),
-            approvals: m.map_or(1, |m| m.approvals.max(1)),
+            // Any confirm rule that matched may ask for more approvers: the most wins.
+            approvals: deciding
+                .map(|c| {
+                    c.matches
+                        .iter()
+                        .filter(|x| x.action == Action::Confirm)
+                        .map(|x| x.approvals)
+                        .max()
+                        .unwrap_or(1)
+                })
+                .unwrap_or(1)
+                .max(1),
             fallback: m.map_or(Fallback::Block, |m| m.fallback),
             command: deciding.cloned(),
             covered: v
