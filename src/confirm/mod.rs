@@ -258,7 +258,7 @@ pub fn resolve(ask: &Ask, subject: &Subject) -> Resolution {
     };
     let context = context::describe(ask.command.as_ref(), &subject.cwd);
     let approved = if ask.approvals <= 1
-        && let Some(t) = tty::Tty::open()
+        && let Some(t) = tty::Tty::open_foreground()
     {
         match tty::confirm(&t, ask, subject, &context, cfg.terminal_timeout()) {
             Ok(()) => true,

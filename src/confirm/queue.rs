@@ -463,10 +463,10 @@ pub fn ask_and_wait(
         "a human runs".to_owned()
     };
     eprintln!(
-        "interlock: waiting up to {} s for approval of request {id} ({} by {}): {who} `interlock approve {id}` (or `interlock approvals`) in their own terminal",
-        timeout.as_secs(),
+        "interlock: waiting for approval by {}: request {id} ({}); {who} `interlock approve {id}` (or `interlock approvals`) in their own terminal; waiting up to {} s",
+        ask.rule,
         ask.shown,
-        ask.rule
+        timeout.as_secs()
     );
     let start = Instant::now();
     let mut nap = if watch.active() { MAX_NAP } else { FIRST_NAP };

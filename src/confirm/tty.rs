@@ -108,6 +108,16 @@ impl Tty {
         })
     }
 
+    /// The controlling terminal, if this process may ask a question on it now: only in
+    /// the foreground, since a background process that reads the terminal is stopped
+    /// (SIGTTIN) and would hang the agent instead of going to the approvals queue.
+    pub fn open_foreground() -> Option<Tty> {
+        let t = Tty::open()?;
+        // SAFETY: tcgetpgrp on an owned fd, getpgrp cannot fail.
+        let (fg, me) = unsafe { (libc::tcgetpgrp(t.fd.as_raw_fd()), libc::getpgrp()) };
+        (fg == me).then_some(t)
+    }
+
     pub fn write(&self, s: &str) {
         let mut b = s.as_bytes();
         while !b.is_empty() {
