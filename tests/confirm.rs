@@ -518,13 +518,13 @@ fn queue_deny_refuses() {
 #[test]
 fn queue_expiry_applies_the_fallback() {
     let f = fx();
-    f.config("[confirm]\nqueue_timeout = 1\n");
+    f.config("[confirm]\nqueue_timeout = 2\n");
     // Fallback block: exit 102, not run.
     let (child, id) = queued(&f, "terraform", &["state", "rm", "aws_instance.web"]);
     let out = finish(child);
     assert_eq!(out.status.code(), Some(102), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("nobody approved it within 1 s"),
+        stderr(&out).contains("nobody approved it within 2 s"),
         "{}",
         stderr(&out)
     );

@@ -415,7 +415,9 @@ pub fn ask_and_wait(
     let dir = state_dir(env)?;
     let id = super::random_code(ID_LEN)?;
     let created = super::now();
-    let expires = created + timeout.as_secs();
+    // Whole seconds on disk: round up, so a request never looks expired before the
+    // waiter (which times itself with a monotonic clock) gives up on it.
+    let expires = created + timeout.as_secs() + 1;
     let binding = binding(&id, &subject.cwd, &subject.argv);
     let argv: Vec<String> = subject
         .argv
@@ -475,7 +477,7 @@ pub fn ask_and_wait(
             break w;
         }
         let left = timeout.saturating_sub(start.elapsed());
-        if left.is_zero() || super::now() >= expires {
+        if left.is_zero() {
             // One last look under the lock: an approval may have landed just now.
             let _l = lock(&dir)?;
             break pending.look(&dir).unwrap_or(Waited::Expired(timeout));
