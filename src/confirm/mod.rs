@@ -257,55 +257,19 @@ pub fn resolve(ask: &Ask, subject: &Subject) -> Resolution {
         }
     };
     let context = context::describe(ask.command.as_ref(), &subject.cwd);
-    let approved = if ask.approvals <= 1
-        && let Some(t) = tty::Tty::open_foreground()
-    {
-        match tty::confirm(&t, ask, subject, &context, cfg.terminal_timeout()) {
-            Ok(()) => true,
-            Err(why) => {
-                return Resolution::plain(act::not_approved(
-                    ask,
-                    &why,
-                    "the human at the terminal did not approve it; do not retry it in another form. Ask them what to do instead",
-                ));
-            }
-        }
+    // Two people cannot be one terminal prompt: a two-person rule always uses the queue.
+    let terminal = if ask.approvals <= 1 {
+        tty::Tty::open_foreground()
     } else {
-        if let Some(why) = no_wait_reason(&cfg) {
-            let why = if ask.approvals > 1 {
-                format!("it needs {} approvers; {why}", ask.approvals)
-            } else {
-                format!("there is no terminal to ask at, and {why}")
-            };
-            return Resolution::plain(act::fallback(ask, &why));
-        }
-        match queue::ask_and_wait(&env, ask, subject, &context, cfg.queue_timeout()) {
-            Ok(queue::Waited::Approved) => true,
-            Ok(queue::Waited::Denied(by)) => {
-                return Resolution::plain(act::not_approved(
-                    ask,
-                    &format!("{by} denied it"),
-                    "a human decided against it; do not retry it in another form. Ask them what to do instead",
-                ));
-            }
-            Ok(queue::Waited::Expired(after)) => {
-                return Resolution::plain(act::fallback(
-                    ask,
-                    &format!("nobody approved it within {} s", after.as_secs()),
-                ));
-            }
-            Ok(queue::Waited::Refused(why)) => {
-                return Resolution::plain(act::not_approved(ask, &why, ""));
-            }
-            Err(e) => {
-                return Resolution::plain(act::fallback(
-                    ask,
-                    &format!("the approvals queue cannot be used: {e}"),
-                ));
-            }
-        }
+        None
     };
-    debug_assert!(approved);
+    let asked = match terminal {
+        Some(t) => ask_at_terminal(&t, ask, subject, &context, &cfg),
+        None => ask_in_queue(&env, ask, subject, &context, &cfg),
+    };
+    if let Err(refused) = asked {
+        return Resolution::plain(refused);
+    }
     let mut res = Resolution::plain(Outcome::Run);
     if subject.via == Via::Shell && !ask.covered.is_empty() {
         match queue::state_dir(&env).and_then(|d| grant::create(&d, &ask.covered)) {
@@ -317,6 +281,57 @@ pub fn resolve(ask: &Ask, subject: &Subject) -> Resolution {
         }
     }
     res
+}
+
+/// `Err` carries what to do instead: the refusal or the rule's fallback.
+fn ask_at_terminal(
+    t: &tty::Tty,
+    ask: &Ask,
+    subject: &Subject,
+    context: &context::Context,
+    cfg: &ConfirmSection,
+) -> Result<(), Outcome> {
+    tty::confirm(t, ask, subject, context, cfg.terminal_timeout()).map_err(|why| {
+        act::not_approved(
+            ask,
+            &why,
+            "the human at the terminal did not approve it; do not retry it in another form. Ask them what to do instead",
+        )
+    })
+}
+
+fn ask_in_queue(
+    env: &Env,
+    ask: &Ask,
+    subject: &Subject,
+    context: &context::Context,
+    cfg: &ConfirmSection,
+) -> Result<(), Outcome> {
+    if let Some(why) = no_wait_reason(cfg) {
+        let why = if ask.approvals > 1 {
+            format!("it needs {} approvers; {why}", ask.approvals)
+        } else {
+            format!("there is no terminal to ask at, and {why}")
+        };
+        return Err(act::fallback(ask, &why));
+    }
+    match queue::ask_and_wait(env, ask, subject, context, cfg.queue_timeout()) {
+        Ok(queue::Waited::Approved) => Ok(()),
+        Ok(queue::Waited::Denied(by)) => Err(act::not_approved(
+            ask,
+            &format!("{by} denied it"),
+            "a human decided against it; do not retry it in another form. Ask them what to do instead",
+        )),
+        Ok(queue::Waited::Expired(after)) => Err(act::fallback(
+            ask,
+            &format!("nobody approved it within {} s", after.as_secs()),
+        )),
+        Ok(queue::Waited::Refused(why)) => Err(act::not_approved(ask, &why, "")),
+        Err(e) => Err(act::fallback(
+            ask,
+            &format!("the approvals queue cannot be used: {e}"),
+        )),
+    }
 }
 
 /// A short code for a human to type: unambiguous letters and digits.

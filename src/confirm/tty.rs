@@ -155,7 +155,7 @@ impl Tty {
             }
             let ts = libc::timespec {
                 tv_sec: left.as_secs() as libc::time_t,
-                tv_nsec: libc::c_long::from(left.subsec_nanos() as i32),
+                tv_nsec: left.subsec_nanos() as libc::c_long,
             };
             let mut pfd = libc::pollfd {
                 fd: self.fd.as_raw_fd(),
