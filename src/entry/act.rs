@@ -146,22 +146,26 @@ fn dry_run(
         // that still gets here is refused rather than run.
         return blocked(id, reason, command, None);
     };
-    let mut message = head("dry run", id, reason, command);
-    if let Some(why) = why {
-        message.push_str(&format!("  not approved: {why}\n"));
-    }
     if !single {
+        // Nothing runs, so the first line must not say "dry run".
+        let (kind, code) = match why {
+            Some(_) => ("not approved", exit::NOT_APPROVED),
+            None => ("blocked", exit::BLOCKED),
+        };
+        let mut message = head(kind, id, reason, command);
+        if let Some(why) = why {
+            message.push_str(&format!("  not run: {why}\n"));
+        }
         message.push_str(&format!(
             "  it is part of a longer script, so interlock cannot run a preview in its place; nothing was run.\n  \
              to do: run the preview on its own: {}\n",
             shown(&p)
         ));
-        let code = if why.is_some() {
-            exit::NOT_APPROVED
-        } else {
-            exit::BLOCKED
-        };
         return Outcome::Refuse { code, message };
+    }
+    let mut message = head("dry run", id, reason, command);
+    if let Some(why) = why {
+        message.push_str(&format!("  not approved: {why}\n"));
     }
     message.push_str(&format!(
         "  preview: {} (the command itself does not run; nothing is changed)\n",
