@@ -754,13 +754,14 @@ fn a_script_approved_in_the_shell_is_not_asked_again_by_its_shims() {
     let f = fx();
     let t = pty();
     let mut c = f.interlock();
-    c.args(["-c", "kubectl drain node-1 && echo done"]);
+    c.args(["-c", "kubectl drain node-1 && echo \"$INTERLOCK_GRANT\""]);
     let child = spawn_in(&t, c);
     let code = t.code();
     t.type_text(&format!("{code}\n"));
     let o = finish(child);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "done\n");
+    let token = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+    assert_eq!(token.len(), 64, "the approved shell carries a grant token");
     assert_eq!(f.argv().unwrap(), ["drain", "node-1"]);
     assert_eq!(
         t.text().matches("needs your approval").count(),
@@ -775,6 +776,30 @@ fn a_script_approved_in_the_shell_is_not_asked_again_by_its_shims() {
         .filter(|e| e.file_name().to_string_lossy().starts_with("grant-"))
         .count();
     assert_eq!(grants, 0);
+    // Replaying the token for the same command asks again (here: no human, so the preview).
+    f.clear_argv();
+    let o = f
+        .shim("kubectl")
+        .args(["drain", "node-1"])
+        .env("INTERLOCK_GRANT", &token)
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(101), "{}", stderr(&o));
+    assert_eq!(f.argv().unwrap(), ["drain", "node-1", "--dry-run=server"]);
+}
+
+#[test]
+fn the_shell_never_passes_on_a_grant_it_did_not_make() {
+    let f = fx();
+    let o = f
+        .interlock()
+        .args(["-c", "echo \"[$INTERLOCK_GRANT]\""])
+        .env("INTERLOCK_GRANT", "brought-along")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "[]\n");
 }
 
 #[test]
