@@ -935,3 +935,16 @@ fn messages_redact_secrets() {
     assert!(!err.contains("s3cr3t-value"), "{err}");
     assert!(err.contains("[REDACTED]"), "{err}");
 }
+
+#[test]
+fn a_request_left_by_a_killed_command_cannot_be_approved() {
+    let f = fx();
+    let (mut child, id) = queued(&f, "kubectl", &["drain", "node-1"]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (o, _) = approve(&f, &id, "y");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no longer waiting"), "{}", stderr(&o));
+    assert!(!f.request_path(&id).exists(), "the stale record stayed");
+    assert!(f.argv().is_none());
+}

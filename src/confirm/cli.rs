@@ -245,11 +245,18 @@ pub fn deny(a: &DenyArgs, env: &Env) -> u8 {
     }
 }
 
+/// The requests still waiting; records left behind by killed commands are removed.
 fn pending(dir: &Path) -> Result<Vec<Request>, ConfirmError> {
     let mut bad = Vec::new();
     let all = queue::list(dir, &mut bad)?;
     for b in bad {
         eprintln!("interlock approvals: {b}");
+    }
+    if all.iter().any(Request::stale) {
+        let _l = queue::lock(dir)?;
+        for r in all.iter().filter(|r| r.stale()) {
+            let _ = std::fs::remove_file(queue::request_path(dir, &r.id));
+        }
     }
     Ok(all.into_iter().filter(Request::waiting).collect())
 }

@@ -33,6 +33,8 @@ const ID_LEN: usize = 8;
 /// The longest the waiter sleeps between looks even when inotify is quiet, in case an
 /// event was missed (a rename over an open watch, a full event queue).
 const MAX_NAP: Duration = Duration::from_secs(2);
+/// How long after expiry a record may still be looked at by its waiter.
+const STALE_GRACE_SECS: u64 = 60;
 /// Without inotify: naps that start short (an approval shows quickly) and grow.
 const FIRST_NAP: Duration = Duration::from_millis(100);
 
@@ -87,12 +89,21 @@ impl Request {
         uids.len()
     }
 
+    fn asker_alive(&self) -> bool {
+        // SAFETY: kill with signal 0 only checks that the process exists.
+        let r = unsafe { libc::kill(self.pid as libc::pid_t, 0) };
+        r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+
     /// Whether the process that asked is still waiting for an answer.
     pub fn waiting(&self) -> bool {
-        // SAFETY: kill with signal 0 only checks that the process exists.
-        let alive = unsafe { libc::kill(self.pid as libc::pid_t, 0) } == 0
-            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
-        alive && super::now() < self.expires
+        self.asker_alive() && super::now() < self.expires
+    }
+
+    /// Left behind: its asker is gone (killed while waiting), or it expired long enough
+    /// ago that its asker has certainly finished with it.
+    pub fn stale(&self) -> bool {
+        !self.asker_alive() || super::now() > self.expires + STALE_GRACE_SECS
     }
 }
 
