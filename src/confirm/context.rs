@@ -72,6 +72,52 @@ fn kube_current_context(cmd: &CommandVerdict, explicit: Option<&str>) -> Option<
     })
 }
 
+/// `key = value` settings of one profile in the AWS config file (`[default]` or
+/// `[profile NAME]`), read as text.
+fn aws_profile_settings(cmd: &CommandVerdict, profile: &str) -> Vec<(String, String)> {
+    let path = var(cmd, "AWS_CONFIG_FILE").or_else(|| {
+        std::env::var("HOME")
+            .ok()
+            .map(|h| format!("{h}/.aws/config"))
+    });
+    let Some(text) = path.and_then(|p| std::fs::read_to_string(p).ok()) else {
+        return Vec::new();
+    };
+    let header = if profile == "default" {
+        "[default]".to_owned()
+    } else {
+        format!("[profile {profile}]")
+    };
+    let mut inside = false;
+    let mut out = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            inside = line == header;
+        } else if inside && let Some((k, v)) = line.split_once('=') {
+            out.push((k.trim().to_owned(), v.trim().to_owned()));
+        }
+    }
+    out
+}
+
+/// The account a profile acts in, when its config says: SSO account id, or the account
+/// in the role it assumes.
+fn aws_account(settings: &[(String, String)]) -> Option<String> {
+    let get = |k: &str| {
+        settings
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+    };
+    get("sso_account_id").or_else(|| {
+        let arn = get("role_arn")?;
+        arn.split(':')
+            .nth(4)
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned)
+    })
+}
+
 fn terraform_workspace(cmd: &CommandVerdict, args: &[String], cwd: &Path) -> String {
     if let Some(w) = var(cmd, "TF_WORKSPACE") {
         return w;
@@ -122,20 +168,23 @@ pub fn describe(cmd: Option<&CommandVerdict>, cwd: &Path) -> Context {
             push("kubeconfig", kubeconfig.or_else(|| var(cmd, "KUBECONFIG")));
         }
         "aws" => {
-            push(
-                "aws profile",
-                Some(
-                    option(&args, &["--profile"])
-                        .or_else(|| first_var(cmd, &["AWS_PROFILE", "AWS_DEFAULT_PROFILE"]))
-                        .unwrap_or_else(|| "default".into()),
-                ),
-            );
+            let profile = option(&args, &["--profile"])
+                .or_else(|| first_var(cmd, &["AWS_PROFILE", "AWS_DEFAULT_PROFILE"]))
+                .unwrap_or_else(|| "default".into());
+            let settings = aws_profile_settings(cmd, &profile);
+            let from_profile = settings
+                .iter()
+                .find(|(k, _)| k == "region")
+                .map(|(_, v)| v.clone());
+            push("account", aws_account(&settings));
+            push("aws profile", Some(profile));
             push(
                 "region",
                 Some(
                     option(&args, &["--region"])
                         .or_else(|| first_var(cmd, &["AWS_REGION", "AWS_DEFAULT_REGION"]))
-                        .unwrap_or_else(|| "the profile's default".into()),
+                        .or(from_profile)
+                        .unwrap_or_else(|| "not set".into()),
                 ),
             );
             push("endpoint", option(&args, &["--endpoint-url"]));
@@ -207,6 +256,13 @@ mod tests {
         ]);
         assert_eq!(get(&c, "aws profile"), Some("admin"));
         assert_eq!(get(&c, "region"), Some("us-east-1"));
+        assert_eq!(
+            aws_account(&[(
+                "role_arn".into(),
+                "arn:aws:iam::123456789012:role/admin".into()
+            )]),
+            Some("123456789012".into())
+        );
         let c = ctx(&["terraform", "-chdir=infra", "apply"]);
         assert_eq!(get(&c, "workspace"), Some("default"));
         assert_eq!(get(&c, "directory"), Some("infra"));
