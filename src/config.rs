@@ -20,13 +20,18 @@ use crate::rules::LoadError;
 /// One config file as written. Every section is optional.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Config {}
+pub struct Config {
+    #[serde(default)]
+    pub confirm: Option<crate::confirm::ConfirmSection>,
+}
 
 impl Config {
     /// Section-wise layering: what `self` (the stronger file) sets wins.
-    fn over(self, _weaker: Config) -> Config {
+    fn over(self, weaker: Config) -> Config {
         // Each section added above is layered here, as `a: self.a.or(weaker.a)`.
-        self
+        Config {
+            confirm: self.confirm.or(weaker.confirm),
+        }
     }
 }
 
