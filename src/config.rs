@@ -20,13 +20,27 @@ use crate::rules::LoadError;
 /// One config file as written. Every section is optional.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Config {}
+pub struct Config {
+    #[serde(default)]
+    pub audit: Option<crate::audit::AuditConfig>,
+    #[serde(default)]
+    pub context: Option<crate::context::ContextConfig>,
+    #[serde(default)]
+    pub freeze: Option<Vec<crate::governance::Freeze>>,
+    #[serde(default)]
+    pub brake: Option<crate::governance::BrakeConfig>,
+}
 
 impl Config {
     /// Section-wise layering: what `self` (the stronger file) sets wins.
-    fn over(self, _weaker: Config) -> Config {
+    fn over(self, weaker: Config) -> Config {
         // Each section added above is layered here, as `a: self.a.or(weaker.a)`.
-        self
+        Config {
+            audit: self.audit.or(weaker.audit),
+            context: self.context.or(weaker.context),
+            freeze: self.freeze.or(weaker.freeze),
+            brake: self.brake.or(weaker.brake),
+        }
     }
 }
 

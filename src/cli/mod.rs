@@ -44,6 +44,9 @@ enum Cmd {
     /// Check the installation (PATH, shims, rules, state dir, terminal) and say how to
     /// fix what is wrong. Exit 0 only when all is well.
     Doctor,
+    /// Show the audit log: a table with filters, --json, --follow, or --verify the
+    /// hash chain.
+    Log(crate::audit::show::LogArgs),
     /// Print the tool names that get a shim, one a line (used by install.sh).
     #[command(hide = true)]
     ShimsList,
@@ -101,6 +104,7 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         Cmd::Rules(c) => rules_cmd::run(&c, &env),
         Cmd::Run(a) => crate::entry::run::run(a.allow_new_privs, &a.agent),
         Cmd::Doctor => crate::entry::doctor::doctor(&env),
+        Cmd::Log(a) => crate::audit::show::run(&a, &env),
         Cmd::ShimsList => {
             for p in crate::rules::shimmed_programs() {
                 println!("{p}");

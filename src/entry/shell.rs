@@ -11,6 +11,8 @@ use std::process::{Command, ExitCode, Stdio};
 
 use super::act::{self, Outcome};
 use super::exec;
+use super::record;
+use crate::audit::{Entry, Judged};
 use crate::env::Env;
 use crate::exit;
 use crate::policy::Engine;
@@ -192,32 +194,61 @@ fn shell(args: Vec<OsString>) -> u8 {
     };
 
     let env = Env::from_process();
-    let engine = Engine::new(RuleSet::load(&Sources::standard(&env)));
-    let verdict = engine.judge_script(&script);
+    let engine = Engine::new(RuleSet::load(&Sources::standard(&env)))
+        .with_context(crate::governance::detector(&env));
+    let mut verdict = engine.judge_script(&script);
     if verdict.decision != Action::Allow {
         crate::cli::report_load_errors(&engine);
     }
-    match act::decide(&verdict) {
-        Outcome::Run => match stdin_script {
-            None => {
-                let err = cmd.args(rest).exec();
-                exec::exec_failed(&real, &err)
-            }
-            Some(buf) => feed(cmd.args(rest), &buf, &real),
-        },
-        Outcome::Refuse { code, message } => {
+    let recorder = match record::prepare(Entry::Shell, &mut verdict, &env) {
+        Ok(r) => r,
+        Err(message) => {
             eprint!("{message}");
+            return exit::INTERNAL;
+        }
+    };
+    let judged = || Judged::Script(&script);
+    let outcome = act::decide(&verdict);
+    match outcome {
+        Outcome::Run => {
+            if let Err(message) = recorder.record(judged(), &verdict, &outcome, None) {
+                eprint!("{message}");
+                return exit::INTERNAL;
+            }
+            match stdin_script {
+                None => {
+                    let err = cmd.args(rest).exec();
+                    exec::exec_failed(&real, &err)
+                }
+                Some(buf) => feed(cmd.args(rest), &buf, &real),
+            }
+        }
+        Outcome::Refuse { code, ref message } => {
+            eprint!("{message}");
+            if let Err(m) = recorder.record(judged(), &verdict, &outcome, None) {
+                eprint!("{m}");
+            }
             code
         }
-        Outcome::Preview { argv, message } => {
+        Outcome::Preview {
+            argv: ref preview,
+            ref message,
+        } => {
             eprint!("{message}");
             if parsed.login {
                 cmd.arg("-l");
             }
-            match cmd.arg("-c").arg(shell_words::join(&argv)).status() {
-                Ok(s) if s.success() => exit::DRY_RUN,
-                Ok(s) => exec::status_code(s),
-                Err(e) => exec::exec_failed(&real, &e),
+            let (code, status) = match cmd.arg("-c").arg(shell_words::join(preview)).status() {
+                Ok(s) if s.success() => (exit::DRY_RUN, Some(0)),
+                Ok(s) => (exec::status_code(s), Some(i32::from(exec::status_code(s)))),
+                Err(e) => (exec::exec_failed(&real, &e), None),
+            };
+            match recorder.record(judged(), &verdict, &outcome, status) {
+                Ok(()) => code,
+                Err(m) => {
+                    eprint!("{m}");
+                    exit::INTERNAL
+                }
             }
         }
     }

@@ -7,6 +7,8 @@ use std::process::{Command, ExitCode};
 
 use super::act::{self, Outcome};
 use super::exec;
+use super::record;
+use crate::audit::{Entry, Judged};
 use crate::env::{Env, lossy};
 use crate::exit;
 use crate::policy::Engine;
@@ -33,17 +35,27 @@ fn shim(args: Vec<OsString>) -> u8 {
     }
 
     let env = Env::from_process();
-    let engine = Engine::new(RuleSet::load(&Sources::standard(&env)));
+    let engine = Engine::new(RuleSet::load(&Sources::standard(&env)))
+        .with_context(crate::governance::detector(&env));
     let mut argv = Vec::with_capacity(args.len());
     argv.push(tool.clone());
     argv.extend(rest.iter().map(lossy));
-    let verdict = engine.judge_argv(&argv);
+    let mut verdict = engine.judge_argv(&argv);
     if verdict.decision != Action::Allow {
         crate::cli::report_load_errors(&engine);
     }
+    let recorder = match record::prepare(Entry::Shim, &mut verdict, &env) {
+        Ok(r) => r,
+        Err(message) => {
+            eprint!("{message}");
+            return exit::INTERNAL;
+        }
+    };
+    let judged = || Judged::Argv(&argv);
 
     let depth_env = (exec::DEPTH_VAR, (depth + 1).to_string());
-    match act::decide(&verdict) {
+    let outcome = act::decide(&verdict);
+    match outcome {
         Outcome::Run => {
             let real = match exec::find_real(&tool) {
                 Ok(p) => p,
@@ -52,6 +64,10 @@ fn shim(args: Vec<OsString>) -> u8 {
                     return exit::NOT_FOUND;
                 }
             };
+            if let Err(message) = recorder.record(judged(), &verdict, &Outcome::Run, None) {
+                eprint!("{message}");
+                return exit::INTERNAL;
+            }
             // The original bytes, not the text judged: nothing is re-encoded.
             let err = Command::new(&real)
                 .arg0(&arg0)
@@ -60,33 +76,52 @@ fn shim(args: Vec<OsString>) -> u8 {
                 .exec();
             exec::exec_failed(&real, &err)
         }
-        Outcome::Refuse { code, message } => {
+        Outcome::Refuse { code, ref message } => {
             eprint!("{message}");
+            if let Err(m) = recorder.record(judged(), &verdict, &outcome, None) {
+                eprint!("{m}");
+            }
             code
         }
-        Outcome::Preview { argv, message } => {
+        Outcome::Preview {
+            argv: ref preview,
+            ref message,
+        } => {
             eprint!("{message}");
-            let Some((prog, pargs)) = argv.split_first() else {
-                return exit::INTERNAL;
-            };
-            let real = match exec::find_real(&exec::basename(prog.as_ref())) {
-                Ok(p) => p,
-                Err(looked) => {
-                    eprintln!("{}", exec::not_found_message(prog, &looked));
-                    eprintln!("interlock: the preview could not run, and neither did the command");
-                    return exit::NOT_FOUND;
+            let (code, status) = run_preview(preview, depth_env);
+            match recorder.record(judged(), &verdict, &outcome, status) {
+                Ok(()) => code,
+                Err(m) => {
+                    eprint!("{m}");
+                    exit::INTERNAL
                 }
-            };
-            match Command::new(&real)
-                .arg0(prog)
-                .args(pargs)
-                .env(depth_env.0, depth_env.1)
-                .status()
-            {
-                Ok(s) if s.success() => exit::DRY_RUN,
-                Ok(s) => exec::status_code(s),
-                Err(e) => exec::exec_failed(&real, &e),
             }
         }
+    }
+}
+
+/// Runs the tool's preview as a child, so its exit status is known (and logged).
+/// Returns interlock's exit code and the preview's own status, when it ran.
+fn run_preview(argv: &[String], depth_env: (&str, String)) -> (u8, Option<i32>) {
+    let Some((prog, pargs)) = argv.split_first() else {
+        return (exit::INTERNAL, None);
+    };
+    let real = match exec::find_real(&exec::basename(prog.as_ref())) {
+        Ok(p) => p,
+        Err(looked) => {
+            eprintln!("{}", exec::not_found_message(prog, &looked));
+            eprintln!("interlock: the preview could not run, and neither did the command");
+            return (exit::NOT_FOUND, None);
+        }
+    };
+    match Command::new(&real)
+        .arg0(prog)
+        .args(pargs)
+        .env(depth_env.0, depth_env.1)
+        .status()
+    {
+        Ok(s) if s.success() => (exit::DRY_RUN, Some(0)),
+        Ok(s) => (exec::status_code(s), Some(i32::from(exec::status_code(s)))),
+        Err(e) => (exec::exec_failed(&real, &e), None),
     }
 }

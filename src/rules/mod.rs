@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub use load::LoadError;
-pub use schema::{Action, DryRunSpec, Fallback, NestedSpec, RuleSpec, ToolSpec};
+pub use schema::{Action, DryRunSpec, Environments, Fallback, NestedSpec, RuleSpec, ToolSpec};
 
 /// The default rules, compiled into the binary so a bare binary works with no files.
 pub const EMBEDDED: &[(&str, &str)] = &[

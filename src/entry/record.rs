@@ -1,0 +1,96 @@
+//! Between judging and acting: the change freeze and the speed brake may make the
+//! decision stricter, and the decision is written to the audit log before anything
+//! runs. For a command that is not a plain allow, any failure here means it does not
+//! run; a plain allow is never held up by the log.
+
+use jiff::Timestamp;
+
+use super::act;
+use crate::audit::{self, Entry, Event, Judged, Log};
+use crate::env::Env;
+use crate::exit;
+use crate::governance;
+use crate::policy::Verdict;
+
+/// Writes the decision about one command once its outcome is known.
+pub struct Recorder {
+    entry: Entry,
+    log: Option<Log>,
+    plain: bool,
+}
+
+/// Applies freeze and brake to `v`, and opens the log. `Err` is the message to print
+/// when the command must not run.
+pub fn prepare(entry: Entry, v: &mut Verdict, env: &Env) -> Result<Recorder, String> {
+    if v.is_plain_allow() {
+        // Only when the config asks for allows to be recorded does an allow cost a
+        // config read and a log write; a log that fails then only warns.
+        let log = match governance::config(env) {
+            Ok(cfg) => match cfg.audit.as_ref().filter(|a| a.allows) {
+                Some(a) => Log::open(a, env)
+                    .map_err(|e| eprintln!("interlock: warning: allowed command not recorded: {e}"))
+                    .ok(),
+                None => None,
+            },
+            Err(_) => None,
+        };
+        return Ok(Recorder {
+            entry,
+            log,
+            plain: true,
+        });
+    }
+    governance::govern(v, env, Timestamp::now()).map_err(|e| {
+        format!(
+            "interlock: not run: {e}\n  interlock reads config.toml to check change freezes and the speed brake before a risky command runs.\n  \
+             to do: fix the problem above (see `interlock doctor`), then retry\n"
+        )
+    })?;
+    let cfg = governance::config(env)
+        .as_ref()
+        .map_err(|e| format!("interlock: not run: config file {e}\n"))?;
+    let log =
+        Log::open(&cfg.audit.clone().unwrap_or_default(), env).map_err(|e| audit::refusal(&e))?;
+    Ok(Recorder {
+        entry,
+        log: Some(log),
+        plain: false,
+    })
+}
+
+/// The log's name for what an entry point is about to do (or did).
+pub fn outcome_of(o: &act::Outcome) -> audit::Outcome {
+    match o {
+        act::Outcome::Run => audit::Outcome::Ran,
+        act::Outcome::Refuse { code, .. } if *code == exit::BLOCKED => audit::Outcome::Blocked,
+        act::Outcome::Refuse { .. } => audit::Outcome::NotRun,
+        act::Outcome::Preview { .. } => audit::Outcome::DryRun,
+    }
+}
+
+impl Recorder {
+    /// Records the outcome. `Err` carries the message for a command that is not a
+    /// plain allow and could not be recorded: it must not run (or, after a preview,
+    /// the caller reports the failure).
+    pub fn record(
+        &self,
+        judged: Judged<'_>,
+        v: &Verdict,
+        outcome: &act::Outcome,
+        exit: Option<i32>,
+    ) -> Result<(), String> {
+        let Some(log) = &self.log else {
+            return Ok(());
+        };
+        let mut event = Event::from_verdict(self.entry, judged, v, outcome_of(outcome));
+        event.exit = exit;
+        match log.append(&event) {
+            Ok(_) => Ok(()),
+            Err(e) if self.plain => {
+                eprintln!("interlock: warning: allowed command not recorded: {e}");
+                Ok(())
+            }
+            Err(e) => Err(audit::refusal(&e)),
+        }
+    }
+}
