@@ -11,12 +11,16 @@ use crate::env::Env;
 use crate::exit;
 use crate::governance;
 use crate::policy::Verdict;
+use crate::rules::Action;
 
 /// Writes the decision about one command once its outcome is known.
 pub struct Recorder {
     entry: Entry,
     log: Option<Log>,
     plain: bool,
+    /// Why the log could not be opened, for a blocked command: it is refused with its
+    /// own message and code, and this is said too.
+    open_error: Option<String>,
 }
 
 /// Applies freeze and brake to `v`, and opens the log. `Err` is the message to print
@@ -38,6 +42,7 @@ pub fn prepare(entry: Entry, v: &mut Verdict, env: &Env) -> Result<Recorder, Str
             entry,
             log,
             plain: true,
+            open_error: None,
         });
     }
     governance::govern(v, env, Timestamp::now()).map_err(|e| {
@@ -49,13 +54,23 @@ pub fn prepare(entry: Entry, v: &mut Verdict, env: &Env) -> Result<Recorder, Str
     let cfg = governance::config(env)
         .as_ref()
         .map_err(|e| format!("interlock: not run: config file {e}\n"))?;
-    let log =
-        Log::open(&cfg.audit.clone().unwrap_or_default(), env).map_err(|e| audit::refusal(&e))?;
-    Ok(Recorder {
-        entry,
-        log: Some(log),
-        plain: false,
-    })
+    match Log::open(&cfg.audit.clone().unwrap_or_default(), env) {
+        Ok(log) => Ok(Recorder {
+            entry,
+            log: Some(log),
+            plain: false,
+            open_error: None,
+        }),
+        Err(e) if v.decision == Action::Block => Ok(Recorder {
+            entry,
+            log: None,
+            plain: false,
+            open_error: Some(format!(
+                "interlock: and the block could not be written to the audit log: {e}\n"
+            )),
+        }),
+        Err(e) => Err(audit::refusal(&e)),
+    }
 }
 
 /// The log's name for what an entry point is about to do (or did).
@@ -80,7 +95,10 @@ impl Recorder {
         exit: Option<i32>,
     ) -> Result<(), String> {
         let Some(log) = &self.log else {
-            return Ok(());
+            return match &self.open_error {
+                Some(m) => Err(m.clone()),
+                None => Ok(()),
+            };
         };
         let mut event = Event::from_verdict(self.entry, judged, v, outcome_of(outcome));
         event.exit = exit;

@@ -126,7 +126,9 @@ pub fn count(
             let (t, c) = l.split_once(' ')?;
             Some((t.parse().ok()?, c.to_owned()))
         })
-        .filter(|(t, _)| now_ms - *t < window_ms && *t <= now_ms)
+        // Entries stamped a moment "after" now come from processes that took their
+        // time before waiting for this lock: they count too.
+        .filter(|(t, _)| now_ms - *t < window_ms)
         .collect();
     let duplicate = kept
         .iter()
