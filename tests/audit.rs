@@ -144,13 +144,14 @@ fn two_hundred_concurrent_writers_keep_every_line_and_the_chain() {
         .map(|i| {
             f.shim("kubectl")
                 .args(["delete", "ns", &format!("ns-{i}")])
-                .stderr(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
                 .spawn()
                 .unwrap()
         })
         .collect();
-    for mut c in children {
-        assert_eq!(c.wait().unwrap().code(), Some(BLOCKED));
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(BLOCKED), "{}", stderr(&o));
     }
     let lines = f.log_lines();
     assert_eq!(lines.len(), WRITERS);
@@ -678,4 +679,55 @@ fn lines_are_forwarded_to_a_syslog_socket() {
         "{msg}"
     );
     assert_eq!(f.log_lines().len(), 1, "the file is written as well");
+}
+
+#[test]
+fn follow_prints_lines_as_they_are_appended() {
+    use std::io::BufRead;
+    let f = fx();
+    f.shim("kubectl")
+        .args(["delete", "ns", "before"])
+        .output()
+        .unwrap();
+    let mut child = f
+        .interlock()
+        .args(["log", "--follow", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let wait = std::time::Duration::from_secs(20);
+    let first = rx.recv_timeout(wait).unwrap();
+    assert!(first.contains("\"before\""), "{first}");
+    f.shim("kubectl")
+        .args(["delete", "ns", "after"])
+        .output()
+        .unwrap();
+    let second = rx.recv_timeout(wait).unwrap();
+    assert!(second.contains("\"after\""), "{second}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn doctor_reports_the_audit_log() {
+    let f = fx();
+    f.shim("kubectl")
+        .args(["delete", "ns", "x"])
+        .output()
+        .unwrap();
+    let o = f.interlock().arg("doctor").output().unwrap();
+    assert!(
+        stdout(&o).contains("1 lines, chain intact"),
+        "{}",
+        stdout(&o)
+    );
 }

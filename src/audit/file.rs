@@ -6,7 +6,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::AuditError;
 use super::chain::{self, GENESIS, Record};
@@ -14,7 +14,6 @@ use super::chain::{self, GENESIS, Record};
 /// How long a writer waits for the lock before giving up (and the command not running).
 /// Writers hold it for one read of the tail and one write, so this is very generous.
 const LOCK_WAIT: Duration = Duration::from_secs(5);
-const LOCK_RETRY: Duration = Duration::from_millis(2);
 /// How much of the tail is read at a time when looking for the last line.
 const TAIL_CHUNK: u64 = 4096;
 
@@ -58,30 +57,56 @@ impl Drop for Locked<'_> {
 /// Takes the exclusive lock, waiting at most [`LOCK_WAIT`]: a writer stuck forever
 /// must not hang every guarded command behind it.
 pub fn lock<'a>(file: &'a File, path: &Path) -> Result<Locked<'a>, AuditError> {
-    let start = Instant::now();
-    loop {
-        // SAFETY: the fd is valid; LOCK_NB makes the call return at once.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if rc == 0 {
-            return Ok(Locked { file });
-        }
-        let err = std::io::Error::last_os_error();
-        match err.raw_os_error() {
-            Some(libc::EWOULDBLOCK) | Some(libc::EINTR) => {}
-            _ => {
-                return Err(AuditError::Lock {
-                    path: path.to_owned(),
-                    source: err,
-                });
+    match lock_exclusive(file, LOCK_WAIT) {
+        Ok(()) => Ok(Locked { file }),
+        Err(e) if e.kind() == std::io::ErrorKind::TimedOut => Err(AuditError::LockTimeout {
+            path: path.to_owned(),
+            waited_ms: LOCK_WAIT.as_millis() as u64,
+        }),
+        Err(source) => Err(AuditError::Lock {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+/// flock(LOCK_EX) with a deadline. Uncontended, it is one non-blocking call. Contended,
+/// a helper thread makes the blocking call, so waiters queue in the kernel instead of
+/// polling (pollers starve under load: hundreds of concurrent writers on a busy
+/// machine). On timeout the helper is left waiting on its duplicate descriptor; if it
+/// gets the lock after all, it closes the descriptor at once, which releases it.
+pub(crate) fn lock_exclusive(file: &File, wait: Duration) -> std::io::Result<()> {
+    // SAFETY: the fd is valid for the borrow; LOCK_NB makes the call return at once.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+        return Ok(());
+    }
+    let e = std::io::Error::last_os_error();
+    if !matches!(e.raw_os_error(), Some(libc::EWOULDBLOCK) | Some(libc::EINTR)) {
+        return Err(e);
+    }
+    let dup = file.try_clone()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let result = loop {
+            // SAFETY: `dup` owns its descriptor for the life of this thread.
+            if unsafe { libc::flock(dup.as_raw_fd(), libc::LOCK_EX) } == 0 {
+                break Ok(());
             }
-        }
-        if start.elapsed() >= LOCK_WAIT {
-            return Err(AuditError::LockTimeout {
-                path: path.to_owned(),
-                waited_ms: LOCK_WAIT.as_millis() as u64,
-            });
-        }
-        std::thread::sleep(LOCK_RETRY);
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::EINTR) {
+                break Err(e);
+            }
+        };
+        // A flock belongs to the open file description, which the caller's descriptor
+        // shares: closing `dup` here does not release it.
+        let _ = tx.send(result);
+    });
+    match rx.recv_timeout(wait) {
+        Ok(r) => r,
+        Err(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("still locked by another process after {} ms", wait.as_millis()),
+        )),
     }
 }
 

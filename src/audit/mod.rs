@@ -21,6 +21,7 @@ use crate::policy::Verdict;
 use crate::redact;
 
 pub use chain::{GENESIS, Record};
+pub(crate) use file::lock_exclusive;
 pub use verify::{Broken, verify};
 
 /// Where the log goes when `[audit] path` is not set: under the user's state directory.
@@ -264,4 +265,27 @@ pub fn refusal(e: &AuditError) -> String {
          every command that is not a plain allow is recorded before it runs, and this one could not be.\n  \
          to do: make the log writable (see [audit] path in config.toml and `interlock doctor`), then retry\n"
     )
+}
+
+/// For `interlock doctor`: the config loads, the log opens for appending and its chain
+/// verifies. `Err` says what is wrong and what to do.
+pub fn health(env: &Env) -> Result<String, String> {
+    let cfg = crate::config::load(env)
+        .map_err(|e| format!("config file {e}; until it is fixed, risky commands are not run"))?;
+    let cfg = cfg.audit.unwrap_or_default();
+    let log = Log::open(&cfg, env).map_err(|e| {
+        format!("{e}; risky commands are not run until the audit log can be written (set [audit] path, or fix the directory's owner and permissions)")
+    })?;
+    let file = std::fs::File::open(log.path())
+        .map_err(|e| format!("cannot read the audit log {}: {e}", log.path().display()))?;
+    match verify(std::io::BufReader::new(file)) {
+        Ok(n) => Ok(format!(
+            "audit log {} is writable, {n} lines, chain intact",
+            log.path().display()
+        )),
+        Err(b) => Err(format!(
+            "audit log {}: chain broken at {b}; keep the file for investigation, move it aside, and a new chain starts",
+            log.path().display()
+        )),
+    }
 }

@@ -7,10 +7,9 @@
 
 use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -22,7 +21,6 @@ pub const DEFAULT_MINUTES: u32 = 5;
 /// one command, not two commands.
 const SAME_COMMAND_MS: i64 = 2_000;
 const LOCK_WAIT: Duration = Duration::from_secs(5);
-const LOCK_RETRY: Duration = Duration::from_millis(2);
 
 /// `[brake]` in config.toml. On by default.
 #[derive(Clone, Debug, Deserialize)]
@@ -100,22 +98,7 @@ pub fn count(
         .mode(0o600)
         .open(path)
         .map_err(err)?;
-    let start = Instant::now();
-    loop {
-        // SAFETY: the fd is valid; LOCK_NB returns at once.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            break;
-        }
-        let e = std::io::Error::last_os_error();
-        if !matches!(
-            e.raw_os_error(),
-            Some(libc::EWOULDBLOCK) | Some(libc::EINTR)
-        ) || start.elapsed() >= LOCK_WAIT
-        {
-            return Err(err(e));
-        }
-        std::thread::sleep(LOCK_RETRY);
-    }
+    crate::audit::lock_exclusive(&file, LOCK_WAIT).map_err(err)?;
     let mut text = String::new();
     file.read_to_string(&mut text).map_err(err)?;
     let window_ms = i64::from(cfg.minutes) * 60_000;
