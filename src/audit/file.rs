@@ -81,7 +81,10 @@ pub(crate) fn lock_exclusive(file: &File, wait: Duration) -> std::io::Result<()>
         return Ok(());
     }
     let e = std::io::Error::last_os_error();
-    if !matches!(e.raw_os_error(), Some(libc::EWOULDBLOCK) | Some(libc::EINTR)) {
+    if !matches!(
+        e.raw_os_error(),
+        Some(libc::EWOULDBLOCK) | Some(libc::EINTR)
+    ) {
         return Err(e);
     }
     let dup = file.try_clone()?;
@@ -105,7 +108,10 @@ pub(crate) fn lock_exclusive(file: &File, wait: Duration) -> std::io::Result<()>
         Ok(r) => r,
         Err(_) => Err(std::io::Error::new(
             std::io::ErrorKind::TimedOut,
-            format!("still locked by another process after {} ms", wait.as_millis()),
+            format!(
+                "still locked by another process after {} ms",
+                wait.as_millis()
+            ),
         )),
     }
 }
