@@ -3,8 +3,8 @@
 //! Each line carries `prev`, the SHA-256 of the previous line's bytes (without its
 //! newline), and `seq`, one more than the previous line's. The first line's `prev` is
 //! [`GENESIS`]. Changing, removing, inserting or reordering a line breaks the link
-//! after it; only cutting lines off the end leaves no trace in the file itself (which
-//! is one reason to forward the log to syslog).
+//! after it; only changing the newest line or cutting lines off the end leaves no trace
+//! in the file itself (which is one reason to forward the log to syslog).
 
 use serde::{Deserialize, Serialize};
 

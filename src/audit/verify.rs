@@ -134,4 +134,25 @@ mod tests {
         assert_eq!(e.line, 2);
         assert!(e.why.contains("not a log record"), "{e}");
     }
+
+    proptest::proptest! {
+        /// Any change to any line but the newest is found, at that line or the next.
+        #[test]
+        fn any_edit_before_the_newest_line_is_found(
+            n in 2usize..12,
+            pick in 0usize..1000,
+            offset in 0usize..1000,
+            byte in 0u8..128,
+        ) {
+            let mut l = chain_of(n);
+            let i = pick % (n - 1);
+            let mut bytes = l[i].clone().into_bytes();
+            let at = offset % bytes.len();
+            proptest::prop_assume!(bytes[at] != byte && byte != b'\n');
+            bytes[at] = byte;
+            l[i] = String::from_utf8_lossy(&bytes).into_owned();
+            let e = check(&l).unwrap_err();
+            proptest::prop_assert!(e.line == i + 1 || e.line == i + 2, "{e}");
+        }
+    }
 }

@@ -233,6 +233,16 @@ pub fn explain(a: &ExplainArgs, env: &Env) -> u8 {
                 m.location,
                 m.reason
             ));
+            if let (Some(rule), Some(class)) = (&m.rule, c.context.as_ref().and_then(|x| x.class))
+                && rule.spec.action != m.action
+            {
+                out.push_str(&format!(
+                    "      {} for {} (the rule's own action is {})\n",
+                    m.action.as_str(),
+                    class.as_str(),
+                    rule.spec.action.as_str()
+                ));
+            }
         }
         if let Some(ctx) = &c.context {
             out.push_str(&format!("    context: {ctx}\n"));
