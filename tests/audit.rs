@@ -731,3 +731,77 @@ fn doctor_reports_the_audit_log() {
         stdout(&o)
     );
 }
+
+#[test]
+fn a_broken_config_stops_risky_commands_but_a_block_keeps_its_code() {
+    let f = fx();
+    f.write(".kube/config", &KUBECONFIG.replace("@CURRENT@", "kind-dev"));
+    f.config("[audit]\nbogus = 1\n");
+    let o = f
+        .shim("kubectl")
+        .args(["delete", "deployment", "web"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(INTERNAL), "{}", stderr(&o));
+    assert!(stderr(&o).contains("config.toml:2"), "{}", stderr(&o));
+    assert_eq!(f.calls(), 0);
+    let o = f
+        .shim("kubectl")
+        .args(["delete", "pvc", "data-0"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(BLOCKED), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("could not be written"),
+        "{}",
+        stderr(&o)
+    );
+    let o = f.shim("kubectl").args(["get", "pods"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn the_shell_and_the_shim_each_record_their_decision() {
+    let f = fx();
+    let o = f
+        .interlock()
+        .args([
+            "-c",
+            "kubectl --context kind-dev delete deployment web && echo done",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "done");
+    let lines = f.log_lines();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["entry"], "shell");
+    assert_eq!(
+        lines[0]["script"],
+        "kubectl --context kind-dev delete deployment web && echo done"
+    );
+    assert_eq!(lines[0]["outcome"], "ran");
+    assert_eq!(lines[1]["entry"], "shim");
+    assert_eq!(lines[1]["seq"], 2);
+
+    // A blocked script: nothing runs, one line.
+    let o = f
+        .interlock()
+        .args([
+            "-c",
+            "echo start; kubectl --context prod-eu delete ns payments",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(BLOCKED), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("context: kube-context=prod-eu"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).is_empty(), "nothing of the script ran");
+    let lines = f.log_lines();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[2]["decision"], "block");
+    assert_eq!(lines[2]["rule"], "kubectl-delete-namespace");
+}

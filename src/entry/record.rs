@@ -45,15 +45,34 @@ pub fn prepare(entry: Entry, v: &mut Verdict, env: &Env) -> Result<Recorder, Str
             open_error: None,
         });
     }
-    governance::govern(v, env, Timestamp::now()).map_err(|e| {
-        format!(
-            "interlock: not run: {e}\n  interlock reads config.toml to check change freezes and the speed brake before a risky command runs.\n  \
-             to do: fix the problem above (see `interlock doctor`), then retry\n"
-        )
-    })?;
-    let cfg = governance::config(env)
-        .as_ref()
-        .map_err(|e| format!("interlock: not run: config file {e}\n"))?;
+    let blocked = v.decision == Action::Block;
+    if let Err(e) = governance::govern(v, env, Timestamp::now()) {
+        if !blocked {
+            return Err(format!(
+                "interlock: not run: {e}\n  interlock reads config.toml to check change freezes and the speed brake before a risky command runs.\n  \
+                 to do: fix the problem above (see `interlock doctor`), then retry\n"
+            ));
+        }
+        // A block stays a block, with its own message and code; say what else failed.
+        eprintln!("interlock: note: {e}");
+    }
+    // A freeze may have made it a block.
+    let blocked = v.decision == Action::Block;
+    let cfg = match governance::config(env) {
+        Ok(c) => c,
+        Err(_) if blocked => {
+            return Ok(Recorder {
+                entry,
+                log: None,
+                plain: false,
+                open_error: Some(
+                    "interlock: and the block could not be written to the audit log, because config.toml does not load\n"
+                        .into(),
+                ),
+            });
+        }
+        Err(e) => return Err(format!("interlock: not run: config file {e}\n")),
+    };
     match Log::open(&cfg.audit.clone().unwrap_or_default(), env) {
         Ok(log) => Ok(Recorder {
             entry,
@@ -61,7 +80,7 @@ pub fn prepare(entry: Entry, v: &mut Verdict, env: &Env) -> Result<Recorder, Str
             plain: false,
             open_error: None,
         }),
-        Err(e) if v.decision == Action::Block => Ok(Recorder {
+        Err(e) if blocked => Ok(Recorder {
             entry,
             log: None,
             plain: false,
