@@ -164,6 +164,16 @@ pub fn verdict_text(v: &Verdict) -> String {
             s.push_str(&format!("  rule {} ({}): {}\n", m.id, m.location, m.reason));
             if let Some(ctx) = &c.context {
                 s.push_str(&format!("  context: {ctx}\n"));
+                if let (Some(rule), Some(class)) = (&m.rule, ctx.class)
+                    && rule.spec.action != m.action
+                {
+                    s.push_str(&format!(
+                        "  {} in {} (the rule's own action is {})\n",
+                        m.action.as_str(),
+                        class.as_str(),
+                        rule.spec.action.as_str()
+                    ));
+                }
             }
             if let Some(d) = &c.dry_run {
                 s.push_str(&format!("  preview: {}\n", quote(d)));

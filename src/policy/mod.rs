@@ -244,6 +244,8 @@ impl Engine {
             .iter()
             .enumerate()
             .max_by_key(|(i, (m, _))| (m.action, std::cmp::Reverse(*i)))
+            // An allowed command (its environment allows it) runs as written.
+            .filter(|(_, (m, _))| m.action != Action::Allow)
             .map(|(_, (m, len))| (m.rule.clone(), *len));
         let dry_run = best.and_then(|(rule, path_len)| {
             let rule = rule?;
