@@ -36,13 +36,10 @@ pub fn detect(d: &Detector, cmd: &Command, view: &ArgView<'_>) -> Found {
     if let Some(n) = &dir_name {
         items.push(("tf-dir", n.clone()));
     }
-    // In the default workspace the directory is what names the environment
-    // (`environments/prod`); otherwise it can only make things stricter.
-    let (primary, secondary) = if workspace == DEFAULT_WORKSPACE {
-        (dir_name, Vec::new())
-    } else {
-        (Some(workspace), dir_name.into_iter().collect())
-    };
+    // The directory can only make it stricter (`environments/prod`): a directory name
+    // is too loose a sign to allow anything by (`devops-infra` is not a dev workspace).
+    let primary = (workspace != DEFAULT_WORKSPACE).then(|| workspace.clone());
+    let secondary = dir_name.into_iter().collect();
     Found {
         items,
         primary,
