@@ -70,8 +70,9 @@ fn to_json(name: &str, src: &str) -> String {
     if let Some(toml::Value::Array(rules)) = doc.get_mut("rule") {
         for rule in rules.iter_mut() {
             if let toml::Value::Table(t) = rule {
-                t.remove("match");
-                t.remove("not_match");
+                for examples in ["match", "not_match", "expect"] {
+                    t.remove(examples);
+                }
             }
         }
     }

@@ -23,6 +23,14 @@ use crate::rules::LoadError;
 pub struct Config {
     #[serde(default)]
     pub confirm: Option<crate::confirm::ConfirmSection>,
+    #[serde(default)]
+    pub audit: Option<crate::audit::AuditConfig>,
+    #[serde(default)]
+    pub context: Option<crate::context::ContextConfig>,
+    #[serde(default)]
+    pub freeze: Option<Vec<crate::governance::Freeze>>,
+    #[serde(default)]
+    pub brake: Option<crate::governance::BrakeConfig>,
 }
 
 impl Config {
@@ -31,6 +39,10 @@ impl Config {
         // Each section added above is layered here, as `a: self.a.or(weaker.a)`.
         Config {
             confirm: self.confirm.or(weaker.confirm),
+            audit: self.audit.or(weaker.audit),
+            context: self.context.or(weaker.context),
+            freeze: self.freeze.or(weaker.freeze),
+            brake: self.brake.or(weaker.brake),
         }
     }
 }

@@ -4,12 +4,15 @@
 //! reads no files beyond rules and runs nothing. Process work lives in [`entry`] (shims,
 //! shell mode, `run`) and [`cli`] (the tools for people).
 
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod confirm;
+pub mod context;
 pub mod entry;
 pub mod env;
 pub mod exit;
+pub mod governance;
 pub mod hash;
 pub mod hook;
 pub mod install;

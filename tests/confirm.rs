@@ -834,8 +834,8 @@ fn dry_run_rewrites_reach_the_tool() {
             &["-chdir=infra", "plan"],
         ),
         (
-            &["helm", "uninstall", "web", "-n", "prod"],
-            &["uninstall", "web", "-n", "prod", "--dry-run"],
+            &["helm", "uninstall", "web", "-n", "web"],
+            &["uninstall", "web", "-n", "web", "--dry-run"],
         ),
         (
             &["aws", "ec2", "terminate-instances", "--instance-ids", "i-1"],

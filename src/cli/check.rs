@@ -22,6 +22,10 @@ pub struct CheckArgs {
     /// Judge a shell command string, as the shell mode would.
     #[arg(long, value_name = "STRING")]
     pub shell: Option<String>,
+    /// Judge as if it were this moment (change freezes): an RFC 3339 time, or a zoned
+    /// time such as `2026-03-08T03:00[America/New_York]`.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
     /// Judge one argv, as a shim would see it (after `--`).
     #[arg(last = true, value_name = "PROGRAM [ARGS]...")]
     pub argv: Vec<OsString>,
@@ -40,6 +44,24 @@ pub struct ExplainArgs {
     pub argv: Vec<OsString>,
 }
 
+/// Context detection as the shims do it; `--no-config` keeps the default name patterns.
+fn with_context(engine: Engine, rules: &RuleArgs, env: &Env) -> Engine {
+    if rules.no_config {
+        engine.with_context(Box::new(crate::context::Detector::from_process(env, None)))
+    } else {
+        engine.with_context(crate::governance::detector(env))
+    }
+}
+
+/// `--at`: an RFC 3339 time, or a civil time with its zone in brackets.
+fn parse_at(s: &str) -> Result<jiff::Timestamp, String> {
+    s.parse::<jiff::Timestamp>()
+        .or_else(|_| s.parse::<jiff::Zoned>().map(|z| z.timestamp()))
+        .map_err(|_| {
+            format!("--at {s}: expected an RFC 3339 time (2026-03-08T07:00:00Z) or a zoned time (2026-03-08T03:00[America/New_York])")
+        })
+}
+
 fn judge(engine: &Engine, shell: Option<&str>, argv: &[OsString]) -> Verdict {
     match shell {
         Some(s) => engine.judge_script(s),
@@ -51,11 +73,33 @@ fn judge(engine: &Engine, shell: Option<&str>, argv: &[OsString]) -> Verdict {
 }
 
 pub fn check(a: &CheckArgs, env: &Env) -> u8 {
-    let engine = a.rules.engine(env);
-    let verdict = judge(&engine, a.shell.as_deref(), &a.argv);
+    let now = match a.at.as_deref().map(parse_at).transpose() {
+        Ok(t) => t.unwrap_or_else(jiff::Timestamp::now),
+        Err(e) => {
+            eprintln!("interlock: {e}");
+            return exit::USAGE;
+        }
+    };
+    let engine = with_context(a.rules.engine(env), &a.rules, env);
+    let mut verdict = judge(&engine, a.shell.as_deref(), &a.argv);
     // Errors in files loaded lazily for this command count too.
     if super::report_load_errors(&engine) {
         return exit::USAGE;
+    }
+    if !a.rules.no_config {
+        let windows = match crate::governance::config(env) {
+            Ok(cfg) => crate::governance::windows(cfg).map_err(|e| e.to_string()),
+            Err(e) => Err(format!("config file {e}")),
+        };
+        match windows {
+            Ok(w) => {
+                crate::governance::apply_freeze(&mut verdict, &w, now);
+            }
+            Err(e) => {
+                eprintln!("interlock: {e}");
+                return exit::USAGE;
+            }
+        }
     }
     if a.json {
         println!("{}", verdict_json(&verdict));
@@ -75,6 +119,8 @@ pub fn verdict_json(v: &Verdict) -> serde_json::Value {
         "decision": v.decision.as_str(),
         "rule": rule.map(|m| m.id.clone()),
         "reason": v.reason(),
+        "escalation": v.escalation,
+        "context": v.deciding().and_then(|c| c.context.as_ref()).map(context_json),
         "commands": v.commands.iter().map(command_json).collect::<Vec<_>>(),
     })
 }
@@ -88,7 +134,20 @@ fn command_json(c: &CommandVerdict) -> serde_json::Value {
         "reason": m.map(|m| m.reason.clone()),
         "via": c.command.via,
         "dry_run_argv": c.dry_run,
+        "context": c.context.as_ref().map(context_json),
     })
+}
+
+fn context_json(c: &crate::context::Context) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    for (k, v) in &c.items {
+        m.insert((*k).to_owned(), json!(v));
+    }
+    m.insert(
+        "environment".into(),
+        json!(c.class.map(crate::context::EnvClass::as_str)),
+    );
+    serde_json::Value::Object(m)
 }
 
 fn quote(argv: &[String]) -> String {
@@ -103,6 +162,19 @@ pub fn verdict_text(v: &Verdict) -> String {
             let m = c.deciding().expect("deciding command has a match");
             s.push_str(&format!("{decision}: {}\n", quote(&c.command.argv())));
             s.push_str(&format!("  rule {} ({}): {}\n", m.id, m.location, m.reason));
+            if let Some(ctx) = &c.context {
+                s.push_str(&format!("  context: {ctx}\n"));
+                if let (Some(rule), Some(class)) = (&m.rule, ctx.class)
+                    && rule.spec.action != m.action
+                {
+                    s.push_str(&format!(
+                        "  {} in {} (the rule's own action is {})\n",
+                        m.action.as_str(),
+                        class.as_str(),
+                        rule.spec.action.as_str()
+                    ));
+                }
+            }
             if let Some(d) = &c.dry_run {
                 s.push_str(&format!("  preview: {}\n", quote(d)));
             }
@@ -113,7 +185,7 @@ pub fn verdict_text(v: &Verdict) -> String {
 }
 
 pub fn explain(a: &ExplainArgs, env: &Env) -> u8 {
-    let engine = a.rules.engine(env);
+    let engine = with_context(a.rules.engine(env), &a.rules, env);
     let verdict = judge(&engine, a.shell.as_deref(), &a.argv);
     if super::report_load_errors(&engine) {
         return exit::USAGE;
@@ -171,6 +243,19 @@ pub fn explain(a: &ExplainArgs, env: &Env) -> u8 {
                 m.location,
                 m.reason
             ));
+            if let (Some(rule), Some(class)) = (&m.rule, c.context.as_ref().and_then(|x| x.class))
+                && rule.spec.action != m.action
+            {
+                out.push_str(&format!(
+                    "      {} for {} (the rule's own action is {})\n",
+                    m.action.as_str(),
+                    class.as_str(),
+                    rule.spec.action.as_str()
+                ));
+            }
+        }
+        if let Some(ctx) = &c.context {
+            out.push_str(&format!("    context: {ctx}\n"));
         }
         if let Some(d) = &c.dry_run {
             out.push_str(&format!("    preview: {}\n", quote(d)));

@@ -56,6 +56,9 @@ enum Cmd {
     Deny(crate::confirm::cli::DenyArgs),
     /// The approvals queue: list pending requests, read them, approve or deny.
     Approvals(crate::confirm::cli::ApprovalsArgs),
+    /// Show the audit log: a table with filters, --json, --follow, or --verify the
+    /// hash chain.
+    Log(crate::audit::show::LogArgs),
     /// Print the tool names that get a shim, one a line (used by install.sh).
     #[command(hide = true)]
     ShimsList,
@@ -122,6 +125,7 @@ pub fn main(args: Vec<OsString>) -> u8 {
         Cmd::Approve(a) => crate::confirm::cli::approve(&a, &env),
         Cmd::Deny(a) => crate::confirm::cli::deny(&a, &env),
         Cmd::Approvals(a) => crate::confirm::cli::approvals(&a, &env),
+        Cmd::Log(a) => crate::audit::show::run(&a, &env),
         Cmd::ShimsList => {
             for p in crate::rules::shimmed_programs() {
                 println!("{p}");

@@ -200,6 +200,8 @@ pub fn settle(outcome: Outcome, subject: impl FnOnce() -> Subject) -> Resolution
 pub struct Resolution {
     pub outcome: Outcome,
     pub grant: Option<String>,
+    /// What the human decided, for the audit log; `None` when nobody was asked.
+    pub decided: Option<crate::audit::Outcome>,
 }
 
 impl Resolution {
@@ -207,6 +209,15 @@ impl Resolution {
         Resolution {
             outcome,
             grant: None,
+            decided: None,
+        }
+    }
+
+    fn decided(outcome: Outcome, decided: crate::audit::Outcome) -> Resolution {
+        Resolution {
+            outcome,
+            grant: None,
+            decided: Some(decided),
         }
     }
 }
@@ -267,10 +278,16 @@ pub fn resolve(ask: &Ask, subject: &Subject) -> Resolution {
         Some(t) => ask_at_terminal(&t, ask, subject, &context, &cfg),
         None => ask_in_queue(&env, ask, subject, &context, &cfg),
     };
-    if let Err(refused) = asked {
-        return Resolution::plain(refused);
-    }
-    let mut res = Resolution::plain(Outcome::Run);
+    let by = match asked {
+        Ok(by) => by,
+        Err((refused, decided)) => {
+            return match decided {
+                Some(d) => Resolution::decided(refused, d),
+                None => Resolution::plain(refused),
+            };
+        }
+    };
+    let mut res = Resolution::decided(Outcome::Run, crate::audit::Outcome::Approved { by });
     if subject.via == Via::Shell && !ask.covered.is_empty() {
         match queue::state_dir(&env).and_then(|d| grant::create(&d, &ask.covered)) {
             Ok(token) => res.grant = Some(token),
@@ -283,21 +300,31 @@ pub fn resolve(ask: &Ask, subject: &Subject) -> Resolution {
     res
 }
 
-/// `Err` carries what to do instead: the refusal or the rule's fallback.
+/// How asking ended: `Ok` with who approved, or what to do instead and, when a human
+/// decided (or let the time run out), what to record of it.
+type Asked = Result<Vec<String>, (Outcome, Option<crate::audit::Outcome>)>;
+
 fn ask_at_terminal(
     t: &tty::Tty,
     ask: &Ask,
     subject: &Subject,
     context: &context::Context,
     cfg: &ConfirmSection,
-) -> Result<(), Outcome> {
-    tty::confirm(t, ask, subject, context, cfg.terminal_timeout()).map_err(|why| {
-        act::not_approved(
-            ask,
-            &why,
-            "the human at the terminal did not approve it; do not retry it in another form. Ask them what to do instead",
-        )
-    })
+) -> Asked {
+    match tty::confirm(t, ask, subject, context, cfg.terminal_timeout()) {
+        Ok(()) => Ok(vec![format!(
+            "{} (at the terminal)",
+            queue::Person::current().name
+        )]),
+        Err(why) => Err((
+            act::not_approved(
+                ask,
+                &why,
+                "the human at the terminal did not approve it; do not retry it in another form. Ask them what to do instead",
+            ),
+            Some(crate::audit::Outcome::Denied),
+        )),
+    }
 }
 
 fn ask_in_queue(
@@ -306,30 +333,36 @@ fn ask_in_queue(
     subject: &Subject,
     context: &context::Context,
     cfg: &ConfirmSection,
-) -> Result<(), Outcome> {
+) -> Asked {
     if let Some(why) = no_wait_reason(cfg) {
         let why = if ask.approvals > 1 {
             format!("it needs {} approvers; {why}", ask.approvals)
         } else {
             format!("there is no terminal to ask at, and {why}")
         };
-        return Err(act::fallback(ask, &why));
+        return Err((act::fallback(ask, &why), None));
     }
     match queue::ask_and_wait(env, ask, subject, context, cfg.queue_timeout()) {
-        Ok(queue::Waited::Approved) => Ok(()),
-        Ok(queue::Waited::Denied(by)) => Err(act::not_approved(
-            ask,
-            &format!("{by} denied it"),
-            "a human decided against it; do not retry it in another form. Ask them what to do instead",
+        Ok(queue::Waited::Approved(by)) => Ok(by),
+        Ok(queue::Waited::Denied(by)) => Err((
+            act::not_approved(
+                ask,
+                &format!("{by} denied it"),
+                "a human decided against it; do not retry it in another form. Ask them what to do instead",
+            ),
+            Some(crate::audit::Outcome::Denied),
         )),
-        Ok(queue::Waited::Expired(after)) => Err(act::fallback(
-            ask,
-            &format!("nobody approved it within {} s", after.as_secs()),
+        Ok(queue::Waited::Expired(after)) => Err((
+            act::fallback(
+                ask,
+                &format!("nobody approved it within {} s", after.as_secs()),
+            ),
+            Some(crate::audit::Outcome::TimedOut),
         )),
-        Ok(queue::Waited::Refused(why)) => Err(act::not_approved(ask, &why, "")),
-        Err(e) => Err(act::fallback(
-            ask,
-            &format!("the approvals queue cannot be used: {e}"),
+        Ok(queue::Waited::Refused(why)) => Err((act::not_approved(ask, &why, ""), None)),
+        Err(e) => Err((
+            act::fallback(ask, &format!("the approvals queue cannot be used: {e}")),
+            None,
         )),
     }
 }

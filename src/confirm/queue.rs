@@ -77,6 +77,23 @@ pub struct Request {
 }
 
 impl Request {
+    /// The users whose approvals count, one name per uid, in the order they approved.
+    pub fn approvers(&self, binding: &str, deadline: u64) -> Vec<String> {
+        let mut seen = Vec::new();
+        let mut names = Vec::new();
+        for a in self
+            .approvals
+            .iter()
+            .filter(|a| a.binding == binding && a.time <= deadline)
+        {
+            if !seen.contains(&a.uid) {
+                seen.push(a.uid);
+                names.push(a.user.clone());
+            }
+        }
+        names
+    }
+
     pub fn distinct_approvers(&self, binding: &str, deadline: u64) -> usize {
         let mut uids: Vec<u32> = self
             .approvals
@@ -306,7 +323,8 @@ pub fn binding(id: &str, cwd: &Path, argv: &[Vec<u8>]) -> String {
 /// How waiting ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Waited {
-    Approved,
+    /// Approved, by these users.
+    Approved(Vec<String>),
     Denied(String),
     Expired(Duration),
     /// The record vanished or no longer matches: refuse, saying why.
@@ -350,7 +368,7 @@ impl Pending {
             return Some(Waited::Denied(d.user.clone()));
         }
         if r.distinct_approvers(&self.binding, self.deadline) >= usize::from(self.needed) {
-            return Some(Waited::Approved);
+            return Some(Waited::Approved(r.approvers(&self.binding, self.deadline)));
         }
         None
     }
@@ -500,10 +518,10 @@ pub fn ask_and_wait(
     };
     // Used once, whatever the outcome: the record goes.
     let _l = lock(&dir)?;
-    if matches!(result, Waited::Approved) {
+    if matches!(result, Waited::Approved(_)) {
         // The approval counts only if it is still there when it is used.
         match pending.look(&dir) {
-            Some(Waited::Approved) => {}
+            Some(Waited::Approved(_)) => {}
             Some(other) => {
                 let _ = std::fs::remove_file(request_path(&dir, &id));
                 return Ok(other);
@@ -691,7 +709,10 @@ mod tests {
             needed: 1,
             deadline: 200,
         };
-        assert_eq!(pending("b1").look(dir.path()), Some(Waited::Approved));
+        assert!(matches!(
+            pending("b1").look(dir.path()),
+            Some(Waited::Approved(by)) if !by.is_empty()
+        ));
         assert!(matches!(
             pending("b2").look(dir.path()),
             Some(Waited::Refused(_))

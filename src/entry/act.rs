@@ -68,6 +68,23 @@ fn head(kind: &str, id: &str, reason: &str, command: &str) -> String {
 /// Decides the outcome. A preview is only run when the verdict is about one command:
 /// the preview of one part of a compound command is not a preview of it.
 pub fn decide(v: &Verdict) -> Outcome {
+    with_context(v, decide_verdict(v))
+}
+
+/// Adds where the command points (`  context: kube-context=prod-eu ...`) under the
+/// first line of a message.
+fn with_context(v: &Verdict, mut o: Outcome) -> Outcome {
+    let Some(ctx) = v.deciding().and_then(|c| c.context.as_ref()) else {
+        return o;
+    };
+    if let Outcome::Refuse { message, .. } | Outcome::Preview { message, .. } = &mut o {
+        let at = message.find('\n').map_or(message.len(), |i| i + 1);
+        message.insert_str(at, &format!("  context: {ctx}\n"));
+    }
+    o
+}
+
+fn decide_verdict(v: &Verdict) -> Outcome {
     let deciding = v.deciding();
     let m = deciding.and_then(|c| c.deciding());
     let (id, reason) = match m {

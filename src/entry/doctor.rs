@@ -134,6 +134,11 @@ pub fn doctor(env: &Env) -> u8 {
         }
     }
 
+    match crate::audit::health(env) {
+        Ok(m) => r.ok(m),
+        Err(m) => r.bad(m),
+    }
+
     match std::fs::OpenOptions::new()
         .read(true)
         .write(true)

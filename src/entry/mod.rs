@@ -5,6 +5,7 @@
 pub mod act;
 pub mod doctor;
 pub mod exec;
+pub mod record;
 pub mod run;
 pub mod shell;
 pub mod shim;

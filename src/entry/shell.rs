@@ -11,6 +11,8 @@ use std::process::{Command, Stdio};
 
 use super::act::{self, Outcome};
 use super::exec;
+use super::record;
+use crate::audit::{Entry, Judged};
 use crate::env::Env;
 use crate::exit;
 use crate::policy::Engine;
@@ -194,27 +196,50 @@ fn shell(args: Vec<OsString>) -> u8 {
     };
 
     let env = Env::from_process();
-    let engine = Engine::new(RuleSet::load(&Sources::standard(&env)));
-    let verdict = engine.judge_script(&script);
+    let engine = Engine::new(RuleSet::load(&Sources::standard(&env)))
+        .with_context(crate::governance::detector(&env));
+    let mut verdict = engine.judge_script(&script);
     if verdict.decision != Action::Allow {
         crate::cli::report_load_errors(&engine);
     }
+    let recorder = match record::prepare(Entry::Shell, &mut verdict, &env) {
+        Ok(r) => r,
+        Err(message) => {
+            eprint!("{message}");
+            return exit::INTERNAL;
+        }
+    };
+    let judged = || Judged::Script(&script);
     let resolved = crate::confirm::settle(act::decide(&verdict), || {
         crate::confirm::Subject::shell(rest, &script)
     });
     if let Some(token) = &resolved.grant {
         cmd.env(crate::confirm::grant::GRANT_VAR, token);
     }
-    match resolved.outcome {
-        Outcome::Run => match stdin_script {
-            None => {
-                let err = cmd.args(rest).exec();
-                exec::exec_failed(&real, &err)
+    let decided = resolved.decided;
+    let outcome = resolved.outcome;
+    let record = |outcome: &Outcome, status| {
+        recorder.record_decided(judged(), &verdict, outcome, decided.clone(), status)
+    };
+    match outcome {
+        Outcome::Run => {
+            if let Err(message) = record(&outcome, None) {
+                eprint!("{message}");
+                return exit::INTERNAL;
             }
-            Some(buf) => feed(cmd.args(rest), &buf, &real),
-        },
-        Outcome::Refuse { code, message } => {
+            match stdin_script {
+                None => {
+                    let err = cmd.args(rest).exec();
+                    exec::exec_failed(&real, &err)
+                }
+                Some(buf) => feed(cmd.args(rest), &buf, &real),
+            }
+        }
+        Outcome::Refuse { code, ref message } => {
             eprint!("{message}");
+            if let Err(m) = record(&outcome, None) {
+                eprint!("{m}");
+            }
             code
         }
         Outcome::Confirm(_) => {
@@ -223,18 +248,27 @@ fn shell(args: Vec<OsString>) -> u8 {
             );
             exit::INTERNAL
         }
-        Outcome::Preview { argv, message } => {
+        Outcome::Preview {
+            argv: ref preview,
+            ref message,
+        } => {
             eprint!("{message}");
             if parsed.login {
                 cmd.arg("-l");
             }
-            let code = match cmd.arg("-c").arg(shell_words::join(&argv)).status() {
-                Ok(s) if s.success() => exit::DRY_RUN,
-                Ok(s) => exec::status_code(s),
+            let (code, status) = match cmd.arg("-c").arg(shell_words::join(preview)).status() {
+                Ok(s) if s.success() => (exit::DRY_RUN, Some(0)),
+                Ok(s) => (exec::status_code(s), Some(i32::from(exec::status_code(s)))),
                 Err(e) => return exec::exec_failed(&real, &e),
             };
             eprint!("{}", act::preview_done(code));
-            code
+            match record(&outcome, status) {
+                Ok(()) => code,
+                Err(m) => {
+                    eprint!("{m}");
+                    exit::INTERNAL
+                }
+            }
         }
     }
 }

@@ -7,6 +7,8 @@ use std::process::Command;
 
 use super::act::{self, Outcome};
 use super::exec;
+use super::record;
+use crate::audit::{Entry, Judged};
 use crate::env::{Env, lossy};
 use crate::exit;
 use crate::policy::Engine;
@@ -33,20 +35,33 @@ fn shim(args: Vec<OsString>) -> u8 {
     }
 
     let env = Env::from_process();
-    let engine = Engine::new(RuleSet::load(&Sources::standard(&env)));
+    let engine = Engine::new(RuleSet::load(&Sources::standard(&env)))
+        .with_context(crate::governance::detector(&env));
     let mut argv = Vec::with_capacity(args.len());
     argv.push(tool.clone());
     argv.extend(rest.iter().map(lossy));
-    let verdict = engine.judge_argv(&argv);
+    let mut verdict = engine.judge_argv(&argv);
     if verdict.decision != Action::Allow {
         crate::cli::report_load_errors(&engine);
     }
+    let recorder = match record::prepare(Entry::Shim, &mut verdict, &env) {
+        Ok(r) => r,
+        Err(message) => {
+            eprint!("{message}");
+            return exit::INTERNAL;
+        }
+    };
+    let judged = || Judged::Argv(&argv);
 
     let depth_env = (exec::DEPTH_VAR, (depth + 1).to_string());
-    let outcome = crate::confirm::settle(act::decide(&verdict), || {
+    let resolved = crate::confirm::settle(act::decide(&verdict), || {
         crate::confirm::Subject::shim(&tool, rest, &argv)
-    })
-    .outcome;
+    });
+    let decided = resolved.decided;
+    let outcome = resolved.outcome;
+    let record = |outcome: &Outcome, status| {
+        recorder.record_decided(judged(), &verdict, outcome, decided.clone(), status)
+    };
     match outcome {
         Outcome::Run => {
             let real = match exec::find_real(&tool) {
@@ -56,6 +71,10 @@ fn shim(args: Vec<OsString>) -> u8 {
                     return exit::NOT_FOUND;
                 }
             };
+            if let Err(message) = record(&Outcome::Run, None) {
+                eprint!("{message}");
+                return exit::INTERNAL;
+            }
             // The original bytes, not the text judged: nothing is re-encoded.
             let err = Command::new(&real)
                 .arg0(&arg0)
@@ -64,8 +83,11 @@ fn shim(args: Vec<OsString>) -> u8 {
                 .exec();
             exec::exec_failed(&real, &err)
         }
-        Outcome::Refuse { code, message } => {
+        Outcome::Refuse { code, ref message } => {
             eprint!("{message}");
+            if let Err(m) = record(&outcome, None) {
+                eprint!("{m}");
+            }
             code
         }
         Outcome::Confirm(_) => {
@@ -74,31 +96,48 @@ fn shim(args: Vec<OsString>) -> u8 {
             );
             exit::INTERNAL
         }
-        Outcome::Preview { argv, message } => {
+        Outcome::Preview {
+            argv: ref preview,
+            ref message,
+        } => {
             eprint!("{message}");
-            let Some((prog, pargs)) = argv.split_first() else {
-                return exit::INTERNAL;
-            };
-            let real = match exec::find_real(&exec::basename(prog.as_ref())) {
-                Ok(p) => p,
-                Err(looked) => {
-                    eprintln!("{}", exec::not_found_message(prog, &looked));
-                    eprintln!("interlock: the preview could not run, and neither did the command");
-                    return exit::NOT_FOUND;
+            let (code, status) = run_preview(preview, depth_env);
+            if status.is_some() {
+                eprint!("{}", act::preview_done(code));
+            }
+            match record(&outcome, status) {
+                Ok(()) => code,
+                Err(m) => {
+                    eprint!("{m}");
+                    exit::INTERNAL
                 }
-            };
-            let code = match Command::new(&real)
-                .arg0(prog)
-                .args(pargs)
-                .env(depth_env.0, depth_env.1)
-                .status()
-            {
-                Ok(s) if s.success() => exit::DRY_RUN,
-                Ok(s) => exec::status_code(s),
-                Err(e) => return exec::exec_failed(&real, &e),
-            };
-            eprint!("{}", act::preview_done(code));
-            code
+            }
         }
+    }
+}
+
+/// Runs the tool's preview as a child, so its exit status is known (and logged).
+/// Returns interlock's exit code and the preview's own status, when it ran.
+fn run_preview(argv: &[String], depth_env: (&str, String)) -> (u8, Option<i32>) {
+    let Some((prog, pargs)) = argv.split_first() else {
+        return (exit::INTERNAL, None);
+    };
+    let real = match exec::find_real(&exec::basename(prog.as_ref())) {
+        Ok(p) => p,
+        Err(looked) => {
+            eprintln!("{}", exec::not_found_message(prog, &looked));
+            eprintln!("interlock: the preview could not run, and neither did the command");
+            return (exit::NOT_FOUND, None);
+        }
+    };
+    match Command::new(&real)
+        .arg0(prog)
+        .args(pargs)
+        .env(depth_env.0, depth_env.1)
+        .status()
+    {
+        Ok(s) if s.success() => (exit::DRY_RUN, Some(0)),
+        Ok(s) => (exec::status_code(s), Some(i32::from(exec::status_code(s)))),
+        Err(e) => (exec::exec_failed(&real, &e), None),
     }
 }

@@ -7,6 +7,7 @@ mod examples;
 
 use std::sync::Arc;
 
+use crate::context::{Context, ContextSource};
 use crate::normalize::{self, Command, Problem};
 use crate::parse::Word;
 use crate::rules::{Action, Fallback, NestedSpec, ProgramRules, Rule, RuleSet, glob};
@@ -52,6 +53,8 @@ pub struct CommandVerdict {
     pub matches: Vec<Match>,
     /// The tool's own preview of this command, when the deciding rule has one.
     pub dry_run: Option<Vec<String>>,
+    /// Where the command points, when a rule matched and the engine detects context.
+    pub context: Option<Context>,
 }
 
 impl CommandVerdict {
@@ -65,6 +68,8 @@ impl CommandVerdict {
 pub struct Verdict {
     pub decision: Action,
     pub commands: Vec<CommandVerdict>,
+    /// Set when a change freeze or the speed brake made the decision stricter.
+    pub escalation: Option<String>,
 }
 
 impl Verdict {
@@ -80,6 +85,12 @@ impl Verdict {
         self.deciding().and_then(CommandVerdict::deciding)
     }
 
+    /// Allowed with no rule matching anything: the fast path that is never recorded,
+    /// frozen or counted (unless the audit log is told to record allows).
+    pub fn is_plain_allow(&self) -> bool {
+        self.decision == Action::Allow && self.commands.iter().all(|c| c.matches.is_empty())
+    }
+
     /// The reason to show: the deciding rule's, or why the command is allowed.
     pub fn reason(&self) -> String {
         match self.rule() {
@@ -93,11 +104,22 @@ impl Verdict {
 /// Judges commands with the rules. Cheap to create; rules load lazily per program.
 pub struct Engine {
     pub rules: RuleSet,
+    /// Where commands point. Without it, rules with `environments` keep their own
+    /// action (the strict default) and no context is shown.
+    pub context: Option<Box<dyn ContextSource>>,
 }
 
 impl Engine {
     pub fn new(rules: RuleSet) -> Engine {
-        Engine { rules }
+        Engine {
+            rules,
+            context: None,
+        }
+    }
+
+    pub fn with_context(mut self, source: Box<dyn ContextSource>) -> Engine {
+        self.context = Some(source);
+        self
     }
 
     /// Judges a shell command string, as the shell mode sees it.
@@ -111,13 +133,23 @@ impl Engine {
     }
 
     pub fn judge(&self, commands: Vec<Command>) -> Verdict {
+        self.judge_in(commands, self.context.as_deref())
+    }
+
+    /// Judges a script with the given context source instead of the engine's own (rule
+    /// examples use a fixed one, so they mean the same on every machine).
+    pub fn judge_script_in(&self, src: &str, context: &dyn ContextSource) -> Verdict {
+        self.judge_in(normalize::analyze_script(src), Some(context))
+    }
+
+    fn judge_in(&self, commands: Vec<Command>, context: Option<&dyn ContextSource>) -> Verdict {
         let load_errors = !self.rules.errors().is_empty();
         let mut out = Vec::with_capacity(commands.len());
         let mut queue: std::collections::VecDeque<Command> = commands.into();
         let mut budget = 256usize;
         while let Some(cmd) = queue.pop_front() {
             budget = budget.saturating_sub(1);
-            let v = self.judge_one(cmd, load_errors, &mut queue, budget == 0);
+            let v = self.judge_one(cmd, load_errors, &mut queue, budget == 0, context);
             out.push(v);
         }
         let decision = out
@@ -128,6 +160,7 @@ impl Engine {
         Verdict {
             decision,
             commands: out,
+            escalation: None,
         }
     }
 
@@ -137,6 +170,7 @@ impl Engine {
         load_errors: bool,
         queue: &mut std::collections::VecDeque<Command>,
         exhausted: bool,
+        context_source: Option<&dyn ContextSource>,
     ) -> CommandVerdict {
         let verdict = |cmd: Command, tool: String, matches: Vec<Match>| {
             let decision = matches.first().map_or(Action::Allow, |m| m.action);
@@ -146,6 +180,7 @@ impl Engine {
                 decision,
                 matches,
                 dry_run: None,
+                context: None,
             }
         };
         if let Some(p) = &cmd.problem {
@@ -172,8 +207,7 @@ impl Engine {
                 }
             }
         }
-        let mut matches: Vec<Match> = Vec::new();
-        let mut best: Option<(Arc<Rule>, usize)> = None;
+        let mut matches: Vec<(Match, usize)> = Vec::new();
         for rule in &pr.rules {
             if let Some(path_len) = rule_matches(rule, &view, &cmd, &pr) {
                 let m = Match {
@@ -185,24 +219,46 @@ impl Engine {
                     approvals: rule.spec.approvals.unwrap_or(1),
                     rule: Some(rule.clone()),
                 };
-                if best
-                    .as_ref()
-                    .is_none_or(|(b, _)| rule.spec.action > b.spec.action)
-                {
-                    best = Some((rule.clone(), path_len));
-                }
-                matches.push(m);
+                matches.push((m, path_len));
             }
         }
-        matches.sort_by_key(|m| std::cmp::Reverse(m.action));
+        // Context is looked at only once some rule matched: never on the allow path.
+        let context = match context_source {
+            Some(src) if !matches.is_empty() => src.context(&pr.tool, &cmd, &view),
+            _ => None,
+        };
+        if let Some(class) = context.as_ref().and_then(|c| c.class) {
+            for (m, _) in &mut matches {
+                if let Some(a) = m
+                    .rule
+                    .as_ref()
+                    .and_then(|r| r.spec.environments.as_ref())
+                    .and_then(|e| e.action(class))
+                {
+                    m.action = a;
+                }
+            }
+        }
+        // The first of the strictest rules decides and gives the preview.
+        let best = matches
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, (m, _))| (m.action, std::cmp::Reverse(*i)))
+            // An allowed command (its environment allows it) runs as written.
+            .filter(|(_, (m, _))| m.action != Action::Allow)
+            .map(|(_, (m, len))| (m.rule.clone(), *len));
         let dry_run = best.and_then(|(rule, path_len)| {
+            let rule = rule?;
             rule.spec
                 .dry_run
                 .as_ref()
                 .map(|d| dry_run_argv(&cmd, &view, d, &rule.spec.command, path_len))
         });
+        let mut matches: Vec<Match> = matches.into_iter().map(|(m, _)| m).collect();
+        matches.sort_by_key(|m| std::cmp::Reverse(m.action));
         let mut v = verdict(cmd, pr.tool.clone(), matches);
         v.dry_run = dry_run;
+        v.context = context;
         v
     }
 }

@@ -195,6 +195,16 @@ fn validate(
         if spec.action == Action::DryRun && spec.dry_run.is_none() {
             return Err(err("action \"dry-run\" needs a `dry_run` transform: a tool with no preview is never a dry run".into()));
         }
+        if spec
+            .environments
+            .as_ref()
+            .is_some_and(|e| e.all().any(|a| a == Action::DryRun))
+            && spec.dry_run.is_none()
+        {
+            return Err(err(
+                "an environment's action \"dry-run\" needs a `dry_run` transform".into(),
+            ));
+        }
         if spec.fallback == Some(Fallback::DryRun) && spec.dry_run.is_none() {
             return Err(err(
                 "fallback \"dry-run\" needs a `dry_run` transform".into()

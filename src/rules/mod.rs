@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub use load::LoadError;
-pub use schema::{Action, DryRunSpec, Fallback, NestedSpec, RuleSpec, ToolSpec};
+pub use schema::{Action, DryRunSpec, Environments, Fallback, NestedSpec, RuleSpec, ToolSpec};
 
 /// One embedded default rules file, prepared by build.rs.
 pub(crate) struct EmbeddedSource {
@@ -419,7 +419,9 @@ mod tests {
                 assert_eq!(a.spec.reason, b.spec.reason);
                 assert_eq!(a.spec.command, b.spec.command);
                 assert_eq!(a.spec.dry_run, b.spec.dry_run);
+                assert_eq!(a.spec.environments, b.spec.environments);
                 assert!(b.spec.must_match.is_empty() && b.spec.not_match.is_empty());
+                assert!(b.spec.expect.is_empty());
             }
             assert_eq!(f.programs, embed::scan_programs(f.full).as_slice());
         }

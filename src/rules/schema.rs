@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::context::EnvClass;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleFile {
@@ -161,6 +163,11 @@ pub struct RuleSpec {
     pub fallback: Option<Fallback>,
     /// Why the command is dangerous, written for the agent and the human.
     pub reason: String,
+    /// Per-environment actions: where the command points (kube context, AWS profile,
+    /// terraform workspace, gcloud project) replaces `action`. An environment not
+    /// listed, or one that cannot be told, keeps `action`.
+    #[serde(default)]
+    pub environments: Option<Environments>,
     #[serde(default)]
     pub dry_run: Option<DryRunSpec>,
     /// How many distinct humans must approve (two-person rule).
@@ -173,6 +180,48 @@ pub struct RuleSpec {
     pub must_match: Vec<String>,
     #[serde(default)]
     pub not_match: Vec<String>,
+    /// Whole-command examples with the decision they must get, context included
+    /// (`kubectl --context kind-dev delete ns x` is `allow`). The context comes only
+    /// from the example's own flags and `NAME=value` prefixes.
+    #[serde(default)]
+    pub expect: Vec<ExpectSpec>,
+}
+
+/// One `expect` example.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectSpec {
+    pub command: String,
+    pub decision: Action,
+}
+
+/// The action for each class of environment (`[context]` in config.toml says which
+/// names are which).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Environments {
+    #[serde(default)]
+    pub production: Option<Action>,
+    #[serde(default)]
+    pub staging: Option<Action>,
+    #[serde(default)]
+    pub development: Option<Action>,
+}
+
+impl Environments {
+    pub fn action(&self, class: EnvClass) -> Option<Action> {
+        match class {
+            EnvClass::Production => self.production,
+            EnvClass::Staging => self.staging,
+            EnvClass::Development => self.development,
+        }
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = Action> {
+        [self.production, self.staging, self.development]
+            .into_iter()
+            .flatten()
+    }
 }
 
 /// How to turn the command into the tool's own preview.

@@ -1,0 +1,124 @@
+//! One line of the log and the chain that links it to the line before.
+//!
+//! Each line carries `prev`, the SHA-256 of the previous line's bytes (without its
+//! newline), and `seq`, one more than the previous line's. The first line's `prev` is
+//! [`GENESIS`]. Changing, removing, inserting or reordering a line breaks the link
+//! after it; only changing the newest line or cutting lines off the end leaves no trace
+//! in the file itself (which is one reason to forward the log to syslog).
+
+use serde::{Deserialize, Serialize};
+
+use super::{Event, Outcome};
+use crate::hash::sha256_hex;
+
+/// `prev` of the first line.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// A log line as written and read. Field order is the order on disk.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Record {
+    pub seq: u64,
+    /// RFC 3339, UTC.
+    pub time: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    pub pid: u32,
+    pub ppid: u32,
+    pub user: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    pub entry: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub argv: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    pub decision: String,
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<Vec<String>>,
+    /// The command's exit status, when interlock saw it end (a preview); an exec'd
+    /// command's status is never known to interlock.
+    #[serde(default)]
+    pub exit: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<String>,
+    pub prev: String,
+}
+
+impl Record {
+    /// The record for `event`, stamped with this process's identity and the time now.
+    pub fn new(event: &Event, seq: u64, prev: String) -> Record {
+        let approved_by = match &event.outcome {
+            Outcome::Approved { by } => Some(by.clone()),
+            _ => None,
+        };
+        Record {
+            seq,
+            time: jiff::Timestamp::now().to_string(),
+            session: std::env::var("INTERLOCK_SESSION")
+                .ok()
+                .filter(|s| !s.is_empty()),
+            pid: std::process::id(),
+            // SAFETY: getppid has no preconditions and cannot fail.
+            ppid: unsafe { libc::getppid() } as u32,
+            user: current_user(),
+            cwd: std::env::current_dir()
+                .ok()
+                .map(|d| d.to_string_lossy().into_owned()),
+            entry: event.entry.as_str().to_owned(),
+            argv: event.argv.clone(),
+            script: event.script.clone(),
+            tool: event.tool.clone(),
+            rule: event.rule.clone(),
+            decision: event.decision.clone(),
+            outcome: event.outcome.as_str().to_owned(),
+            approved_by,
+            exit: event.exit,
+            context: event.context.clone(),
+            escalation: event.escalation.clone(),
+            prev,
+        }
+    }
+
+    /// The line's bytes, without the newline.
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(self).expect("a record always serializes")
+    }
+
+    /// The command as one line of text, for tables and syslog.
+    pub fn command_text(&self) -> String {
+        match (&self.argv, &self.script) {
+            (Some(a), _) => shell_words::join(a),
+            (None, Some(s)) => s.clone(),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// The hash the next line's `prev` must carry.
+pub fn link(line: &[u8]) -> String {
+    sha256_hex(line)
+}
+
+/// The user name of the real uid, or the number when it has no name.
+fn current_user() -> String {
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let mut buf = vec![0 as libc::c_char; 1024];
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is valid for the call and buf's length is passed with it.
+    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result) };
+    if rc == 0 && !result.is_null() && !pwd.pw_name.is_null() {
+        // SAFETY: on success pw_name points at a NUL-terminated string inside buf.
+        let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+        return name.to_string_lossy().into_owned();
+    }
+    uid.to_string()
+}

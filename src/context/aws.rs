@@ -1,0 +1,74 @@
+//! The AWS CLI's target: profile, region and account, from flags, the environment and
+//! `~/.aws/config` (or `AWS_CONFIG_FILE`).
+
+use std::path::PathBuf;
+
+use super::{Detector, Found, ini, option};
+use crate::normalize::Command;
+use crate::policy::args::ArgView;
+
+/// The account id inside an ARN (`arn:aws:iam::123456789012:role/x`).
+fn arn_account(arn: &str) -> Option<String> {
+    let acct = arn.split(':').nth(4)?;
+    (acct.len() == 12 && acct.bytes().all(|b| b.is_ascii_digit())).then(|| acct.to_owned())
+}
+
+pub fn detect(d: &Detector, cmd: &Command, view: &ArgView<'_>) -> Found {
+    let profile = option(view, &["--profile"])
+        .map(str::to_owned)
+        .or_else(|| d.var(cmd, "AWS_PROFILE"))
+        .or_else(|| d.var(cmd, "AWS_DEFAULT_PROFILE"))
+        .unwrap_or_else(|| "default".to_owned());
+    let config = d
+        .var(cmd, "AWS_CONFIG_FILE")
+        .map(PathBuf::from)
+        .or_else(|| d.home().map(|h| h.join(".aws/config")));
+    let text = config
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_default();
+    let header = if profile == "default" {
+        "default".to_owned()
+    } else {
+        format!("profile {profile}")
+    };
+    let section = ini::section(&text, &header)
+        .or_else(|| ini::section(&text, &format!("profile {profile}")))
+        .unwrap_or_default();
+    let region = option(view, &["--region"])
+        .map(str::to_owned)
+        .or_else(|| d.var(cmd, "AWS_REGION"))
+        .or_else(|| d.var(cmd, "AWS_DEFAULT_REGION"))
+        .or_else(|| section.get("region").cloned());
+    let account = section
+        .get("sso_account_id")
+        .cloned()
+        .or_else(|| section.get("role_arn").and_then(|a| arn_account(a)));
+    let mut items = vec![("aws-profile", profile.clone())];
+    if let Some(r) = &region {
+        items.push(("aws-region", r.clone()));
+    }
+    let mut secondary = Vec::new();
+    if let Some(a) = &account {
+        items.push(("aws-account", a.clone()));
+        secondary.push(a.clone());
+    }
+    Found {
+        items,
+        primary: Some(profile),
+        secondary,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_from_role_arn() {
+        assert_eq!(
+            arn_account("arn:aws:iam::123456789012:role/admin").as_deref(),
+            Some("123456789012")
+        );
+        assert_eq!(arn_account("nonsense"), None);
+    }
+}

@@ -1,0 +1,45 @@
+//! gcloud's target: the project, from `--project`, `CLOUDSDK_CORE_PROJECT` and the
+//! active named configuration.
+
+use std::path::PathBuf;
+
+use super::{Detector, Found, ini, option};
+use crate::normalize::Command;
+use crate::policy::args::ArgView;
+
+pub fn detect(d: &Detector, cmd: &Command, view: &ArgView<'_>) -> Found {
+    let config_dir = d
+        .var(cmd, "CLOUDSDK_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| d.home().map(|h| h.join(".config/gcloud")));
+    let active = d
+        .var(cmd, "CLOUDSDK_ACTIVE_CONFIG_NAME")
+        .or_else(|| {
+            let t = std::fs::read_to_string(config_dir.as_ref()?.join("active_config")).ok()?;
+            Some(t.trim().to_owned()).filter(|t| !t.is_empty())
+        })
+        .unwrap_or_else(|| "default".to_owned());
+    let project = option(view, &["--project"])
+        .map(str::to_owned)
+        .or_else(|| d.var(cmd, "CLOUDSDK_CORE_PROJECT"))
+        .or_else(|| {
+            let p = config_dir
+                .as_ref()?
+                .join("configurations")
+                .join(format!("config_{active}"));
+            let text = std::fs::read_to_string(p).ok()?;
+            ini::section(&text, "core")?.get("project").cloned()
+        });
+    let items = vec![
+        (
+            "gcp-project",
+            project.clone().unwrap_or_else(|| "unknown".to_owned()),
+        ),
+        ("gcloud-config", active),
+    ];
+    Found {
+        items,
+        primary: project,
+        secondary: Vec::new(),
+    }
+}

@@ -1,0 +1,244 @@
+//! kubectl's and helm's target: context and namespace from flags, `KUBECONFIG` and
+//! the kubeconfig's `current-context`.
+//!
+//! The kubeconfig is read line by line, not as general YAML: it understands the block
+//! style kubectl itself writes (`current-context: x`, a `contexts:` list of
+//! `- context: {cluster, namespace, user}` / `name:` items, quoted or plain scalars).
+//! Flow style (`contexts: [{...}]`), anchors and multi-document files are not read;
+//! their context is then unknown, and rules fall back to their own action.
+
+use std::path::PathBuf;
+
+use super::{Detector, Found, option};
+use crate::normalize::Command;
+use crate::policy::args::ArgView;
+
+/// The flags naming the context, the namespace and the kubeconfig, per tool.
+pub struct Flags {
+    context: &'static [&'static str],
+    namespace: &'static [&'static str],
+    kubeconfig: &'static [&'static str],
+}
+
+pub const KUBECTL_FLAGS: &Flags = &Flags {
+    context: &["--context"],
+    namespace: &["-n", "--namespace"],
+    kubeconfig: &["--kubeconfig"],
+};
+
+pub const HELM_FLAGS: &Flags = &Flags {
+    context: &["--kube-context"],
+    namespace: &["-n", "--namespace"],
+    kubeconfig: &["--kubeconfig"],
+};
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct KubeContext {
+    pub name: String,
+    pub cluster: Option<String>,
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Kubeconfig {
+    pub current: Option<String>,
+    pub contexts: Vec<KubeContext>,
+}
+
+fn scalar(v: &str) -> String {
+    let v = v.trim();
+    let v = match v.find(" #") {
+        Some(i) if !v.starts_with(['"', '\'']) => &v[..i],
+        _ => v,
+    }
+    .trim();
+    let unq = v
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .or_else(|| v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')));
+    unq.unwrap_or(v).to_owned()
+}
+
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+pub fn parse(text: &str) -> Kubeconfig {
+    let mut kc = Kubeconfig::default();
+    let mut in_contexts = false;
+    let mut item: Option<KubeContext> = None;
+    let mut item_indent = 0;
+    let finish = |item: &mut Option<KubeContext>, kc: &mut Kubeconfig| {
+        if let Some(c) = item.take().filter(|c| !c.name.is_empty()) {
+            kc.contexts.push(c);
+        }
+    };
+    for raw in text.lines() {
+        let line = raw.trim_end();
+        let body = line.trim_start();
+        if body.is_empty() || body.starts_with('#') || body == "---" {
+            continue;
+        }
+        let ind = indent(line);
+        if ind == 0 && !body.starts_with('-') {
+            finish(&mut item, &mut kc);
+            in_contexts = false;
+            if let Some(v) = body.strip_prefix("current-context:") {
+                let v = scalar(v);
+                if !v.is_empty() {
+                    kc.current = Some(v);
+                }
+            } else if body == "contexts:" {
+                in_contexts = true;
+            }
+            continue;
+        }
+        if !in_contexts {
+            continue;
+        }
+        let mut body = body;
+        let mut key_indent = ind;
+        if let Some(rest) = body.strip_prefix("- ") {
+            finish(&mut item, &mut kc);
+            item = Some(KubeContext::default());
+            item_indent = ind + 2;
+            key_indent = item_indent;
+            body = rest.trim_start();
+        }
+        let Some(c) = item.as_mut() else { continue };
+        let Some((k, v)) = body.split_once(':') else {
+            continue;
+        };
+        let v = scalar(v);
+        // `name:` sits at the item's own level; the rest inside `context:`.
+        match k.trim() {
+            "name" if key_indent == item_indent => c.name = v,
+            "namespace" if key_indent > item_indent => c.namespace = Some(v),
+            "cluster" if key_indent > item_indent => c.cluster = Some(v),
+            _ => {}
+        }
+    }
+    finish(&mut item, &mut kc);
+    kc
+}
+
+fn files(d: &Detector, cmd: &Command, view: &ArgView<'_>, flags: &Flags) -> Vec<PathBuf> {
+    if let Some(p) = option(view, flags.kubeconfig) {
+        return vec![PathBuf::from(p)];
+    }
+    if let Some(list) = d.var(cmd, "KUBECONFIG") {
+        return list
+            .split(':')
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+            .collect();
+    }
+    d.home()
+        .map(|h| vec![h.join(".kube/config")])
+        .unwrap_or_default()
+}
+
+pub fn detect(d: &Detector, cmd: &Command, view: &ArgView<'_>, flags: &Flags) -> Found {
+    let mut current: Option<String> = None;
+    let mut contexts: Vec<KubeContext> = Vec::new();
+    // As kubectl merges a KUBECONFIG list: the first file to set a value wins.
+    for f in files(d, cmd, view, flags) {
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        let kc = parse(&text);
+        if current.is_none() {
+            current = kc.current;
+        }
+        for c in kc.contexts {
+            if !contexts.iter().any(|x| x.name == c.name) {
+                contexts.push(c);
+            }
+        }
+    }
+    let name = option(view, flags.context).map(str::to_owned).or(current);
+    let def = name
+        .as_ref()
+        .and_then(|n| contexts.iter().find(|c| &c.name == n));
+    let namespace = option(view, flags.namespace)
+        .map(str::to_owned)
+        .or_else(|| def.and_then(|c| c.namespace.clone()))
+        .unwrap_or_else(|| "default".to_owned());
+    let cluster = def.and_then(|c| c.cluster.clone());
+    let mut items = vec![(
+        "kube-context",
+        name.clone().unwrap_or_else(|| "unknown".to_owned()),
+    )];
+    let mut secondary = vec![namespace.clone()];
+    if let Some(c) = &cluster {
+        items.push(("cluster", c.clone()));
+        secondary.push(c.clone());
+    }
+    items.push(("namespace", namespace));
+    Found {
+        items,
+        primary: name,
+        secondary,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KUBECTL_WRITTEN: &str = r#"apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: DATA
+    server: https://127.0.0.1:6443
+  name: kind-dev
+contexts:
+- context:
+    cluster: kind-dev
+    user: kind-dev
+  name: kind-dev
+- context:
+    cluster: gke_acme_europe-west1_main
+    namespace: payments
+    user: gke-user
+  name: "prod-eu"
+current-context: prod-eu
+kind: Config
+preferences: {}
+users:
+- name: kind-dev
+  user:
+    token: SECRET
+"#;
+
+    #[test]
+    fn reads_what_kubectl_writes() {
+        let kc = parse(KUBECTL_WRITTEN);
+        assert_eq!(kc.current.as_deref(), Some("prod-eu"));
+        assert_eq!(
+            kc.contexts,
+            vec![
+                KubeContext {
+                    name: "kind-dev".into(),
+                    cluster: Some("kind-dev".into()),
+                    namespace: None
+                },
+                KubeContext {
+                    name: "prod-eu".into(),
+                    cluster: Some("gke_acme_europe-west1_main".into()),
+                    namespace: Some("payments".into())
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn indented_lists_and_empty_current_context() {
+        let kc = parse(
+            "contexts:\n  - name: a\n    context:\n      namespace: x\ncurrent-context: \"\"\n",
+        );
+        assert_eq!(kc.current, None);
+        assert_eq!(kc.contexts[0].name, "a");
+        assert_eq!(kc.contexts[0].namespace.as_deref(), Some("x"));
+    }
+}

@@ -1,0 +1,162 @@
+//! Where a command points: the kube context and namespace, the AWS profile, region and
+//! account, the terraform workspace, the gcloud project — and whether that is a
+//! production, staging or development environment.
+//!
+//! Detection reads the tool's flags first, then the command's own environment
+//! assignments, then the process environment, then the tool's config files, as each
+//! tool itself does. It runs only for commands some rule matched: a plain allow never
+//! reads a kubeconfig.
+
+mod aws;
+mod classify;
+mod gcloud;
+mod ini;
+mod kube;
+mod terraform;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::env::Env;
+use crate::normalize::Command;
+use crate::policy::args::ArgView;
+
+pub use classify::{Classifier, EnvClass};
+
+/// `[context]` in config.toml: the name patterns that recognise each environment.
+/// A list given here replaces the default list for that class.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextConfig {
+    #[serde(default)]
+    pub production: Option<Vec<String>>,
+    #[serde(default)]
+    pub staging: Option<Vec<String>>,
+    #[serde(default)]
+    pub development: Option<Vec<String>>,
+}
+
+/// Where one command points.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Context {
+    /// What was found, in order of importance (`kube-context`, `namespace`, ...).
+    pub items: Vec<(&'static str, String)>,
+    /// The environment the names say, or `None` when they say nothing known.
+    pub class: Option<EnvClass>,
+}
+
+impl std::fmt::Display for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (k, v)) in self.items.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            write!(f, "{k}={v}")?;
+        }
+        match self.class {
+            Some(c) => write!(f, " ({})", c.as_str()),
+            None => f.write_str(" (environment unknown)"),
+        }
+    }
+}
+
+/// What the engine asks when a matched rule may depend on where a command points.
+pub trait ContextSource {
+    fn context(&self, tool: &str, cmd: &Command, view: &ArgView<'_>) -> Option<Context>;
+}
+
+/// The names detection found, before classification: the primary name decides the
+/// environment; secondary names can only make it stricter (a `prod` namespace in a
+/// cluster called `dev` is production), never make an unknown one known.
+pub(crate) struct Found {
+    pub items: Vec<(&'static str, String)>,
+    pub primary: Option<String>,
+    pub secondary: Vec<String>,
+}
+
+/// Context detection from the real process environment and files (or, in tests and
+/// rule examples, from a fixed set of variables and directories).
+pub struct Detector {
+    home: Option<PathBuf>,
+    cwd: Option<PathBuf>,
+    /// `None`: the process environment.
+    vars: Option<HashMap<String, String>>,
+    classifier: Classifier,
+}
+
+impl Detector {
+    pub fn from_process(env: &Env, cfg: Option<&ContextConfig>) -> Detector {
+        Detector {
+            home: env.home.clone(),
+            cwd: env.cwd.clone(),
+            vars: None,
+            classifier: Classifier::new(cfg),
+        }
+    }
+
+    /// Detection that sees only the given variables and directories: what rule examples
+    /// and tests use, so they do not depend on the machine they run on.
+    pub fn fixed(
+        vars: HashMap<String, String>,
+        home: Option<PathBuf>,
+        cwd: Option<PathBuf>,
+        cfg: Option<&ContextConfig>,
+    ) -> Detector {
+        Detector {
+            home,
+            cwd,
+            vars: Some(vars),
+            classifier: Classifier::new(cfg),
+        }
+    }
+
+    pub(crate) fn var(&self, cmd: &Command, name: &str) -> Option<String> {
+        if let Some((_, w)) = cmd.env.iter().rev().find(|(k, _)| k == name) {
+            return Some(w.text.clone());
+        }
+        match &self.vars {
+            Some(m) => m.get(name).cloned(),
+            None => std::env::var(name).ok(),
+        }
+        .filter(|v| !v.is_empty())
+    }
+
+    pub(crate) fn home(&self) -> Option<&std::path::Path> {
+        self.home.as_deref()
+    }
+
+    pub(crate) fn cwd(&self) -> Option<&std::path::Path> {
+        self.cwd.as_deref()
+    }
+}
+
+/// The value of the last occurrence of any of `names` among the options.
+pub(crate) fn option<'a>(view: &'a ArgView<'_>, names: &[&str]) -> Option<&'a str> {
+    view.options
+        .iter()
+        .rev()
+        .find(|o| names.contains(&o.name.as_ref()))
+        .and_then(|o| o.value)
+}
+
+impl ContextSource for Detector {
+    fn context(&self, tool: &str, cmd: &Command, view: &ArgView<'_>) -> Option<Context> {
+        let found = match tool {
+            "kubectl" => kube::detect(self, cmd, view, kube::KUBECTL_FLAGS),
+            "helm" => kube::detect(self, cmd, view, kube::HELM_FLAGS),
+            "aws" => aws::detect(self, cmd, view),
+            "terraform" => terraform::detect(self, cmd, view),
+            "gcloud" => gcloud::detect(self, cmd, view),
+            _ => return None,
+        };
+        let class = self
+            .classifier
+            .decide(found.primary.as_deref(), &found.secondary);
+        Some(Context {
+            items: found.items,
+            class,
+        })
+    }
+}
