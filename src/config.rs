@@ -20,13 +20,21 @@ use crate::rules::LoadError;
 /// One config file as written. Every section is optional.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Config {}
+pub struct Config {
+    /// `[env]`: the credential and code-injection environment policy.
+    pub env: Option<crate::credentials::EnvSection>,
+    /// `[profiles.<tool>]`: per-tool credential profiles.
+    pub profiles: Option<crate::credentials::Profiles>,
+}
 
 impl Config {
     /// Section-wise layering: what `self` (the stronger file) sets wins.
-    fn over(self, _weaker: Config) -> Config {
+    fn over(self, weaker: Config) -> Config {
         // Each section added above is layered here, as `a: self.a.or(weaker.a)`.
-        self
+        Config {
+            env: self.env.or(weaker.env),
+            profiles: self.profiles.or(weaker.profiles),
+        }
     }
 }
 

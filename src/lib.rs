@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod credentials;
 pub mod entry;
 pub mod env;
 pub mod exit;

@@ -503,6 +503,19 @@ fn env_cmd(
             return Unwrapped::Done;
         }
         if is_option(&args[i]) {
+            // Unsetting is recorded as an empty value: self-protection needs to see
+            // `env -i` and `env -u PATH` drop the shims, and `-u INTERLOCK_*`.
+            let unset = match t {
+                "-i" | "--ignore-environment" => Some("PATH"),
+                "-u" | "--unset" => args.get(i + 1).map(|w| w.text.as_str()),
+                _ => t.strip_prefix("--unset=").or_else(|| {
+                    t.strip_prefix("-u")
+                        .filter(|v| !v.is_empty() && !t.starts_with("--"))
+                }),
+            };
+            if let Some(name) = unset {
+                env.push((name.to_owned(), Word::literal("")));
+            }
             if matches!(t, "-u" | "--unset" | "-C" | "--chdir" | "-P") {
                 i += 1;
             }

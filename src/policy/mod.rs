@@ -5,8 +5,9 @@ pub mod args;
 mod dryrun;
 mod examples;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use crate::credentials::guard::{self, Protected};
 use crate::normalize::{self, Command, Problem};
 use crate::parse::Word;
 use crate::rules::{Action, Fallback, NestedSpec, ProgramRules, Rule, RuleSet, glob};
@@ -93,11 +94,27 @@ impl Verdict {
 /// Judges commands with the rules. Cheap to create; rules load lazily per program.
 pub struct Engine {
     pub rules: RuleSet,
+    /// interlock's own files, for the self-protection checks; worked out from the
+    /// process the first time a command touches files.
+    protected: OnceLock<Protected>,
 }
 
 impl Engine {
     pub fn new(rules: RuleSet) -> Engine {
-        Engine { rules }
+        Engine {
+            rules,
+            protected: OnceLock::new(),
+        }
+    }
+
+    /// An engine that protects the given locations instead of the process's own.
+    pub fn with_protected(rules: RuleSet, protected: Protected) -> Engine {
+        let cell = OnceLock::new();
+        let _ = cell.set(protected);
+        Engine {
+            rules,
+            protected: cell,
+        }
     }
 
     /// Judges a shell command string, as the shell mode sees it.
@@ -115,9 +132,17 @@ impl Engine {
         let mut out = Vec::with_capacity(commands.len());
         let mut queue: std::collections::VecDeque<Command> = commands.into();
         let mut budget = 256usize;
+        let mut walk = Protected::walk(&self.protected);
+        let guarded = |p: &str| !self.rules.for_program(p).rules.is_empty();
         while let Some(cmd) = queue.pop_front() {
             budget = budget.saturating_sub(1);
-            let v = self.judge_one(cmd, load_errors, &mut queue, budget == 0);
+            // Self-protection is checked on every command and no rules file can turn
+            // it off; the rules still judge too, so `rm -rf /` keeps its own reason.
+            let finding = walk.check(&cmd, &guarded);
+            let mut v = self.judge_one(cmd, load_errors, &mut queue, budget == 0);
+            if let Some(f) = finding {
+                self_protect(&mut v, f);
+            }
             out.push(v);
         }
         let decision = out
@@ -205,6 +230,20 @@ impl Engine {
         v.dry_run = dry_run;
         v
     }
+}
+
+/// Adds a self-protection block: after the rules' own blocks (their reasons are more
+/// specific), before anything milder.
+fn self_protect(v: &mut CommandVerdict, f: guard::Finding) {
+    let at = v
+        .matches
+        .iter()
+        .position(|m| m.action != Action::Block)
+        .unwrap_or(v.matches.len());
+    v.matches
+        .insert(at, Match::builtin(f.id, Action::Block, f.reason));
+    v.decision = Action::Block;
+    v.dry_run = None;
 }
 
 fn problem_match(p: &Problem) -> Match {
