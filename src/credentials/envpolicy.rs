@@ -89,6 +89,20 @@ pub fn judge(section: &EnvSection, vars: &[(OsString, OsString)]) -> Vec<Removal
         .collect()
 }
 
+/// Variables the defaults would remove but `keep` lets through, with the default reason.
+pub fn kept(section: &EnvSection, vars: &[(OsString, OsString)]) -> Vec<Removal> {
+    vars.iter()
+        .filter(|(k, v)| removal_reason(section, k, v).is_none())
+        .filter_map(|(k, v)| {
+            let why = default_reason(k.to_str()?, v)?;
+            Some(Removal {
+                name: k.clone(),
+                why,
+            })
+        })
+        .collect()
+}
+
 fn removal_reason(section: &EnvSection, name: &OsStr, value: &OsStr) -> Option<Why> {
     let Some(n) = name.to_str() else {
         return Some(Why::BadName);

@@ -268,11 +268,6 @@ impl Protected {
     }
 }
 
-/// `a` is `b` or inside it.
-fn under(a: &str, b: &str) -> bool {
-    a == b || (a.starts_with(b) && (b.ends_with('/') || a[b.len()..].starts_with('/')))
-}
-
 /// Lexical normalization: no empty or `.` components, `..` applied.
 fn normalize(p: &str) -> String {
     let abs = p.starts_with('/');
@@ -747,7 +742,5 @@ mod tests {
         assert_eq!(normalize("/a/./b//c/../d"), "/a/b/d");
         assert_eq!(normalize("/.."), "/");
         assert_eq!(normalize("../x"), "../x");
-        assert!(under("/a/b", "/a"));
-        assert!(!under("/ab", "/a"));
     }
 }

@@ -20,8 +20,9 @@ pub enum Outcome {
     },
 }
 
+/// Every command shown to the agent goes through here, so secrets are hidden once.
 fn quote(argv: &[String]) -> String {
-    shell_words::join(argv)
+    shell_words::join(crate::redact::redact_argv(argv))
 }
 
 /// Decides the outcome. `what` is how to name the command to the agent (its argv for a

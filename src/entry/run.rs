@@ -6,7 +6,12 @@ use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 use super::exec;
+use crate::config::{self, Config};
+use crate::credentials::envpolicy::{self, EnvSection, Removal};
+use crate::credentials::user::{self, User};
+use crate::env::Env;
 use crate::exit;
+use crate::rules::{RuleSet, Sources};
 
 /// The session's environment, in order, as name/value pairs.
 pub type EnvList = Vec<(OsString, OsString)>;
@@ -19,10 +24,109 @@ fn set(env: &mut EnvList, name: &str, value: impl Into<OsString>) {
     }
 }
 
-/// Removes or replaces credentials before the agent sees them. Deliberately a no-op for
-/// now: the scrubbing policy (allowlist, denylist, per-tool profiles) is its own issue.
-pub fn apply_credential_policy(env: &mut EnvList) {
-    let _ = env;
+/// Removes credentials and code-injecting variables before the agent sees them, as the
+/// `[env]` section says; returns what was removed. Per-tool profiles are not applied
+/// here: they reach only their tool, through its shim.
+pub fn apply_credential_policy(env: &mut EnvList, section: &EnvSection) -> Vec<Removal> {
+    let removed = envpolicy::judge(section, env);
+    env.retain(|(k, _)| !removed.iter().any(|r| &r.name == k));
+    removed
+}
+
+/// How `interlock run` was asked to start the agent.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Leave PR_SET_NO_NEW_PRIVS off.
+    pub allow_new_privs: bool,
+    /// Print what the policy removes and sets, and start nothing.
+    pub explain_env: bool,
+    /// Drop from root to this user before starting the agent.
+    pub user: Option<String>,
+}
+
+/// Variables that point into the starting user's own directories; after dropping to
+/// another user they would send the agent's programs (and interlock) to the wrong place.
+const PER_USER_VARS: &[&str] = &[
+    "XDG_CONFIG_HOME",
+    "XDG_STATE_HOME",
+    "XDG_DATA_HOME",
+    "XDG_CACHE_HOME",
+    "XDG_RUNTIME_DIR",
+    "MAIL",
+];
+
+fn refuse(what: impl std::fmt::Display, todo: &str) -> u8 {
+    eprintln!("interlock run: {what}; the agent was not started.\n  to do: {todo}");
+    exit::USAGE
+}
+
+/// Reads the config and every rules file up front: a session must not start with a
+/// policy that half loads.
+fn load_policy() -> Result<Config, u8> {
+    let env = Env::from_process();
+    let cfg = match config::load(&env) {
+        Ok(c) => c,
+        Err(e) => {
+            return Err(refuse(
+                format_args!("the config file is broken: {e}"),
+                "fix the file, then start the session again",
+            ));
+        }
+    };
+    let rules = RuleSet::load(&Sources::standard(&env));
+    rules.load_all();
+    let errors = rules.errors();
+    if !errors.is_empty() {
+        for e in &errors {
+            eprintln!("interlock: rules file {e}");
+        }
+        return Err(refuse(
+            "a rules file does not load, so the session would not be guarded as configured",
+            "fix the file above (`interlock rules test` checks it), then start the session again",
+        ));
+    }
+    Ok(cfg)
+}
+
+fn explain(removed: &[Removal], kept: &[Removal], cfg: &Config, user: Option<&User>) {
+    let mut out = String::from("interlock run: the agent's environment (names only)\n");
+    if removed.is_empty() {
+        out.push_str("  nothing removed\n");
+    }
+    for r in removed {
+        out.push_str(&format!(
+            "  removed {}: {}\n",
+            r.name.to_string_lossy(),
+            r.why
+        ));
+    }
+    for k in kept {
+        out.push_str(&format!(
+            "  kept {}: [env] keep (by default removed: {})\n",
+            k.name.to_string_lossy(),
+            k.why
+        ));
+    }
+    out.push_str("  set PATH (interlock's shims first), SHELL (interlock), INTERLOCK_SESSION\n");
+    if let Some(u) = user {
+        out.push_str(&format!(
+            "  set HOME, USER, LOGNAME for user {} (uid {}, gid {})\n",
+            u.name, u.uid, u.gid
+        ));
+    }
+    let profiles = cfg.profiles.clone().unwrap_or_default();
+    if !profiles.is_empty() {
+        out.push_str("profiles (applied only to that tool, when its shim runs it):\n");
+    }
+    for (tool, p) in &profiles {
+        let set: Vec<&str> = p.set.keys().map(String::as_str).collect();
+        out.push_str(&format!("  {tool}: sets {}", set.join(", ")));
+        if !p.unset.is_empty() {
+            out.push_str(&format!("; unsets {}", p.unset.join(", ")));
+        }
+        out.push('\n');
+    }
+    print!("{out}");
 }
 
 /// A fresh session id: 16 random bytes from the kernel, in hex.
@@ -42,10 +146,24 @@ fn set_no_new_privs() -> std::io::Result<()> {
     }
 }
 
-pub fn run(allow_new_privs: bool, agent: &[OsString]) -> u8 {
-    let Some((program, args)) = agent.split_first() else {
+pub fn run(opts: &RunOptions, agent: &[OsString]) -> u8 {
+    let split = agent.split_first();
+    if split.is_none() && !opts.explain_env {
         eprintln!("interlock run: name the agent to start: interlock run -- AGENT [ARGS...]");
         return exit::USAGE;
+    }
+    let cfg = match load_policy() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let user = match opts.user.as_deref().map(user::prepare).transpose() {
+        Ok(u) => u,
+        Err(e) => {
+            return refuse(
+                e,
+                "name an existing user, and start interlock as root to use --user",
+            );
+        }
     };
     let mut env: EnvList = std::env::vars_os().collect();
     match exec::shims_dir() {
@@ -78,12 +196,36 @@ pub fn run(allow_new_privs: bool, agent: &[OsString]) -> u8 {
             return exit::INTERNAL;
         }
     }
-    apply_credential_policy(&mut env);
-    if !allow_new_privs && let Err(e) = set_no_new_privs() {
+    let section = cfg.env.clone().unwrap_or_default();
+    let removed = apply_credential_policy(&mut env, &section);
+    if let Some(u) = &user {
+        env.retain(|(k, _)| !PER_USER_VARS.iter().any(|v| k == v));
+        set(&mut env, "HOME", u.home.clone());
+        set(&mut env, "USER", u.name.clone());
+        set(&mut env, "LOGNAME", u.name.clone());
+    }
+    if opts.explain_env {
+        let all: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+        let kept = envpolicy::kept(&section, &all);
+        explain(&removed, &kept, &cfg, user.as_ref());
+        return exit::ALLOW;
+    }
+    let Some((program, args)) = split else {
+        return exit::USAGE;
+    };
+    if !opts.allow_new_privs
+        && let Err(e) = set_no_new_privs()
+    {
         eprintln!(
             "interlock run: cannot set no_new_privs ({e}), so setuid programs such as sudo could escape the session; \
              the agent was not started. Use --allow-new-privs to start it anyway"
         );
+        return exit::INTERNAL;
+    }
+    if let Some(u) = &user
+        && let Err(e) = user::become_user(u)
+    {
+        eprintln!("interlock run: {e}; the agent was not started");
         return exit::INTERNAL;
     }
     let err = Command::new(program)

@@ -155,6 +155,10 @@ fn shell(args: Vec<OsString>) -> u8 {
         flavor.into()
     };
     let mut cmd = Command::new(&real);
+    match crate::credentials::for_exec(None) {
+        Ok(creds) => creds.apply(&mut cmd),
+        Err(e) => return crate::credentials::refuse(&name, &e),
+    }
     cmd.arg0(&shell_arg0);
     if let Some(shims) = exec::shims_dir() {
         cmd.env("PATH", exec::path_with_shims(&shims));

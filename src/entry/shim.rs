@@ -52,8 +52,14 @@ fn shim(args: Vec<OsString>) -> u8 {
                     return exit::NOT_FOUND;
                 }
             };
+            let creds = match crate::credentials::for_exec(Some(&tool)) {
+                Ok(c) => c,
+                Err(e) => return crate::credentials::refuse(&tool, &e),
+            };
             // The original bytes, not the text judged: nothing is re-encoded.
-            let err = Command::new(&real)
+            let mut cmd = Command::new(&real);
+            creds.apply(&mut cmd);
+            let err = cmd
                 .arg0(&arg0)
                 .args(rest)
                 .env(depth_env.0, depth_env.1)
@@ -77,7 +83,13 @@ fn shim(args: Vec<OsString>) -> u8 {
                     return exit::NOT_FOUND;
                 }
             };
-            match Command::new(&real)
+            let creds = match crate::credentials::for_exec(Some(&tool)) {
+                Ok(c) => c,
+                Err(e) => return crate::credentials::refuse(&tool, &e),
+            };
+            let mut cmd = Command::new(&real);
+            creds.apply(&mut cmd);
+            match cmd
                 .arg0(prog)
                 .args(pargs)
                 .env(depth_env.0, depth_env.1)

@@ -248,10 +248,11 @@ fn self_protect(v: &mut CommandVerdict, f: guard::Finding) {
 
 fn problem_match(p: &Problem) -> Match {
     match p {
+        // A parser's message can quote the script, and the script can hold secrets.
         Problem::Parse(e) => Match::builtin(
             "unparseable",
             Action::Block,
-            format!("{e}; interlock runs nothing it cannot read. Simplify the command or split it into several"),
+            crate::redact::redact_text(&format!("{e}; interlock runs nothing it cannot read. Simplify the command or split it into several")),
         ),
         Problem::TooDeep => Match::builtin(
             "nested-too-deep",
