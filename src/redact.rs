@@ -181,15 +181,15 @@ pub fn redact_argv(argv: &[String]) -> Vec<String> {
             out.push(MASK.to_owned());
             continue;
         }
+        if attached_p && arg.len() > 2 && arg.starts_with("-p") && !arg.starts_with("--") {
+            out.push(format!("-p{MASK}"));
+            continue;
+        }
         if i > 0 && arg.starts_with('-') && !arg.contains('=') && is_secret_name(arg) {
             // `--password VALUE`; mysql's bare `--password` prompts instead, but hiding
             // the next word then costs little.
             hide_next = true;
             out.push(arg.clone());
-            continue;
-        }
-        if attached_p && arg.len() > 2 && arg.starts_with("-p") && !arg.starts_with("--") {
-            out.push(format!("-p{MASK}"));
             continue;
         }
         out.push(redact_text(arg));
@@ -246,6 +246,11 @@ mod tests {
         assert_eq!(
             argv(&["mysql", "-uroot", "-phunter2", "db"]),
             ["mysql", "-uroot", "-p[REDACTED]", "db"]
+        );
+        // A password that happens to contain a secret-looking word hides only itself.
+        assert_eq!(
+            argv(&["mysql", "-pmy-SECRET", "-e", "select 1"]),
+            ["mysql", "-p[REDACTED]", "-e", "select 1"]
         );
         // psql's -p is a port.
         assert_eq!(argv(&["psql", "-p5432"]), ["psql", "-p5432"]);

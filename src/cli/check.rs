@@ -197,6 +197,16 @@ pub fn explain(a: &ExplainArgs, env: &Env) -> u8 {
         verdict.decision.as_str(),
         redact_text(&verdict.reason())
     ));
+    // Options and operands are shown piecemeal; anything the argv redaction hid is
+    // hidden wherever it appears (`-pSECRET` read as a flag, a value read as an operand).
+    for c in &verdict.commands {
+        let argv = c.command.argv();
+        for (orig, shown) in argv.iter().zip(redact_argv(&argv)) {
+            if *orig != shown && !orig.is_empty() {
+                out = out.replace(orig.as_str(), &shown);
+            }
+        }
+    }
     print!("{out}");
     if verdict.decision == Action::Allow {
         exit::ALLOW

@@ -49,6 +49,9 @@ impl Kind {
 pub struct Finding {
     pub id: &'static str,
     pub reason: String,
+    /// It names interlock's own files (not a directory far above them, like `/`, where
+    /// a rule's reason says more).
+    pub direct: bool,
 }
 
 const PREAMBLE: &str = "the agent may not change its own guard";
@@ -58,6 +61,7 @@ fn finding(id: &'static str, what: String) -> Finding {
     Finding {
         id,
         reason: format!("{PREAMBLE}: {what}. {HUMAN}"),
+        direct: true,
     }
 }
 
@@ -157,10 +161,9 @@ impl Protected {
         for e in exe
             .iter()
             .flat_map(|e| [Some(e.clone()), e.canonicalize().ok()])
+            .flatten()
         {
-            if let Some(e) = e {
-                add(e, Kind::Binary, false);
-            }
+            add(e, Kind::Binary, false);
         }
         p.shims = shims.iter().map(|s| text(s)).collect();
         p
@@ -221,7 +224,7 @@ impl Protected {
 
     /// Which protected location `word` names, if any. `tree`: the operation acts on
     /// whole directories (rm -r, mv), so a directory above a protected one counts.
-    fn classify(&self, word: &str, cwd: Option<&str>, tree: bool) -> Option<Kind> {
+    fn classify(&self, word: &str, cwd: Option<&str>, tree: bool) -> Option<(Kind, bool)> {
         if word.is_empty() {
             return None;
         }
@@ -244,12 +247,12 @@ impl Protected {
             let inside = parts.len() >= root.len() && same(&parts, &root);
             let above = tree && r.ancestors && parts.len() < root.len() && same(&parts, &root);
             if inside || above {
-                return Some(r.kind);
+                return Some((r.kind, inside));
             }
         }
         for (seq, kind) in SYMBOLIC {
             if parts.windows(seq.len()).any(|w| same(w, seq)) {
-                return Some(*kind);
+                return Some((*kind, true));
             }
         }
         None
@@ -370,7 +373,7 @@ impl Walk<'_> {
         self.program(cmd)
     }
 
-    fn kind(&self, word: &str, tree: bool) -> Option<Kind> {
+    fn kind(&self, word: &str, tree: bool) -> Option<(Kind, bool)> {
         self.guard().classify(word, self.cwd(), tree)
     }
 
@@ -380,7 +383,7 @@ impl Walk<'_> {
             // `2>/dev/null` is everywhere; skip it before working out any path.
             .filter(|r| r.kind.writes() && !r.target.text.starts_with("/dev/"))
             .find_map(|r| {
-                let k = self.kind(&r.target.text, false)?;
+                let (k, _) = self.kind(&r.target.text, false)?;
                 Some(finding(
                     k.id(),
                     format!(
@@ -480,8 +483,11 @@ impl Walk<'_> {
         verb: &str,
     ) -> Option<Finding> {
         words.into_iter().find_map(|w| {
-            let k = self.kind(w, tree)?;
-            Some(finding(k.id(), format!("{verb} {} ({w})", k.what())))
+            let (k, direct) = self.kind(w, tree)?;
+            Some(Finding {
+                direct,
+                ..finding(k.id(), format!("{verb} {} ({w})", k.what()))
+            })
         })
     }
 
@@ -533,7 +539,7 @@ impl Walk<'_> {
                     return self.hit(texts(), false, "creating files in");
                 }
                 let dest = target_dir(args).or_else(|| ops.last().map(|w| w.text.as_str()));
-                self.hit(dest.into_iter(), false, "writing to")
+                self.hit(dest, false, "writing to")
             }
             "chmod" | "chown" | "chgrp" | "chattr" | "setfacl" => {
                 let tree = has_flag(args, 'R', "--recursive");
@@ -596,7 +602,7 @@ impl Walk<'_> {
                 if dirs.is_empty() {
                     dirs.push(".");
                 }
-                self.hit(dirs.into_iter(), false, "extracting files into")
+                self.hit(dirs, false, "extracting files into")
             }
             _ if EDITORS.contains(&p) => self.hit(texts(), false, "editing"),
             _ => None,

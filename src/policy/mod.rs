@@ -232,14 +232,17 @@ impl Engine {
     }
 }
 
-/// Adds a self-protection block: after the rules' own blocks (their reasons are more
-/// specific), before anything milder.
+/// Adds a self-protection block: first when it names interlock's own files, else after
+/// the rules' own blocks (`rm -rf /` is better explained by its rule).
 fn self_protect(v: &mut CommandVerdict, f: guard::Finding) {
-    let at = v
-        .matches
-        .iter()
-        .position(|m| m.action != Action::Block)
-        .unwrap_or(v.matches.len());
+    let at = if f.direct {
+        0
+    } else {
+        v.matches
+            .iter()
+            .position(|m| m.action != Action::Block)
+            .unwrap_or(v.matches.len())
+    };
     v.matches
         .insert(at, Match::builtin(f.id, Action::Block, f.reason));
     v.decision = Action::Block;
