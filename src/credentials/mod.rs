@@ -81,7 +81,18 @@ impl ExecEnv {
 /// outside_sessions = true`. The config is read each time (two missing files cost two
 /// failed opens), because a broken config must stop the exec rather than be skipped.
 pub fn for_exec(tool: Option<&str>) -> Result<ExecEnv, CredError> {
-    let cfg = config::load(&Env::from_process())?;
+    // Only what finds the config files: no working directory needed on this path.
+    let var = |n: &str| {
+        std::env::var_os(n)
+            .filter(|v| !v.is_empty())
+            .map(Into::into)
+    };
+    let env = Env {
+        home: var("HOME"),
+        xdg_config_home: var("XDG_CONFIG_HOME"),
+        ..Env::default()
+    };
+    let cfg = config::load(&env)?;
     let section = cfg.env.clone().unwrap_or_default();
     if !in_session() && !section.outside_sessions {
         return Ok(ExecEnv::default());
