@@ -163,6 +163,12 @@ impl Protected {
             .flat_map(|e| [Some(e.clone()), e.canonicalize().ok()])
             .flatten()
         {
+            // The shell names installed next to it are interlock too.
+            if let Some(dir) = e.parent() {
+                for name in crate::entry::SHELL_NAMES {
+                    add(dir.join(name), Kind::Binary, false);
+                }
+            }
             add(e, Kind::Binary, false);
         }
         p.shims = shims.iter().map(|s| text(s)).collect();
@@ -676,6 +682,7 @@ mod tests {
             "ln -sf /usr/bin/kubectl /opt/il/lib/interlock/shims/kubectl",
             "rm -rf /opt/il/lib",
             "cp /tmp/fake /opt/il/bin/interlock",
+            "ln -sf /bin/bash /opt/il/bin/interlock-bash",
             "rm /etc/profile.d/interlock.sh",
             "rm -rf /home/other/.config/interlock",
             "cd ~/.config/interlock && rm -rf rules",

@@ -132,3 +132,42 @@ pub fn refuse(what: &str, e: &CredError) -> u8 {
     );
     crate::exit::USAGE
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(OsString, OsString)> {
+        pairs.iter().map(|(k, v)| (k.into(), v.into())).collect()
+    }
+
+    #[test]
+    fn a_profile_sets_and_unsets_only_for_its_tool() {
+        let cfg = config::parse(
+            "config.toml",
+            "[profiles.aws]\nset = { AWS_PROFILE = \"agent-readonly\", AWS_SESSION_TOKEN = \"\" }\n\
+             unset = [\"AWS_DEFAULT_PROFILE\"]\n",
+        )
+        .unwrap();
+        let env = vars(&[
+            ("AWS_PROFILE", "admin"),
+            ("AWS_DEFAULT_PROFILE", "admin"),
+            ("AWS_SESSION_TOKEN", "t"),
+            ("GITHUB_TOKEN", "g"),
+        ]);
+        let aws = plan(&cfg, &env, Some("aws"));
+        let removed: Vec<_> = aws.remove.iter().map(|r| r.name.clone()).collect();
+        assert_eq!(removed, ["GITHUB_TOKEN", "AWS_DEFAULT_PROFILE"]);
+        assert_eq!(
+            aws.set,
+            [
+                ("AWS_PROFILE".to_owned(), OsString::from("agent-readonly")),
+                ("AWS_SESSION_TOKEN".to_owned(), OsString::from("")),
+            ]
+        );
+        let kubectl = plan(&cfg, &env, Some("kubectl"));
+        assert!(kubectl.set.is_empty());
+        let removed: Vec<_> = kubectl.remove.iter().map(|r| r.name.clone()).collect();
+        assert_eq!(removed, ["AWS_SESSION_TOKEN", "GITHUB_TOKEN"]);
+    }
+}
