@@ -2,11 +2,15 @@
 # Installs interlock: the binary, the interlock-bash name, and a shims directory with a
 # symlink per guarded tool. Safe to run again. POSIX sh.
 #
-#   ./install.sh [--prefix DIR] [--no-build BINARY] [--no-profile] [--uninstall]
+#   ./install.sh [--prefix DIR] [--no-build BINARY] [--profile|--no-profile] [--uninstall]
 #
 # PREFIX defaults to ~/.local (/usr/local as root). As root it also writes
 # /etc/profile.d/interlock.sh so login shells put the shims first on PATH
-# (--no-profile skips that, e.g. for a test install into a temporary prefix).
+# (--no-profile skips that, e.g. for a test install into a temporary prefix;
+# --profile writes it even when not root).
+#
+# DESTDIR, when set in the environment, is prepended to every path written (an image
+# or a test root being assembled); the files still name PREFIX, where they will run.
 set -eu
 
 die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
@@ -25,23 +29,27 @@ while [ $# -gt 0 ]; do
     --no-build) [ $# -ge 2 ] || die "--no-build needs the path of a built interlock binary"; build=0; binary=$2; shift 2 ;;
     --uninstall) uninstall=1; shift ;;
     --no-profile) profile=0; shift ;;
+    --profile) profile=1; shift ;;
     -h|--help) sed -n '2,/^set -eu/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
 
-bindir=$prefix/bin
-libdir=$prefix/lib/interlock
+destdir=${DESTDIR:-}
+bindir=$destdir$prefix/bin
+libdir=$destdir$prefix/lib/interlock
 shims=$libdir/shims
-profile_d=/etc/profile.d/interlock.sh
+# Where the shims will be when the installed tree runs (without DESTDIR).
+run_shims=$prefix/lib/interlock/shims
+profile_d=$destdir/etc/profile.d/interlock.sh
 
 if [ "$uninstall" = 1 ]; then
   rm -f "$bindir/interlock" "$bindir/interlock-bash"
   rm -rf "$shims"
   rmdir "$libdir" 2>/dev/null || true
-  rmdir "$prefix/lib" "$bindir" 2>/dev/null || true
+  rmdir "$destdir$prefix/lib" "$bindir" 2>/dev/null || true
   # Only the profile script that points at this prefix's shims is ours to remove.
-  if [ "$profile" = 1 ] && [ -f "$profile_d" ] && grep -qF "$shims" "$profile_d"; then rm -f "$profile_d"; fi
+  if [ "$profile" = 1 ] && [ -f "$profile_d" ] && grep -qF "$run_shims" "$profile_d"; then rm -f "$profile_d"; fi
   printf 'interlock removed from %s\n' "$prefix"
   printf 'remove the interlock PATH line from your shell profile if you added one\n'
   exit 0
@@ -72,7 +80,8 @@ for t in $tools; do
 done
 
 if [ "$profile" = 1 ]; then
-  sed "s|@SHIMS_DIR@|$shims|" "$here/shims/profile.sh" > "$profile_d.new"
+  mkdir -p "${profile_d%/*}"
+  sed "s|@SHIMS_DIR@|$run_shims|" "$here/shims/profile.sh" > "$profile_d.new"
   chmod 644 "$profile_d.new"
   mv -f "$profile_d.new" "$profile_d"
   printf 'wrote %s (login shells will put the shims first on PATH)\n' "$profile_d"
@@ -80,5 +89,5 @@ fi
 
 printf 'installed interlock to %s/interlock with %s shims in %s\n' "$bindir" "$(printf '%s\n' $tools | wc -l | tr -d ' ')" "$shims"
 printf 'add this line to your shell profile (~/.profile, ~/.bashrc, ~/.zshrc):\n'
-printf '  export PATH="%s:%s:$PATH"\n' "$shims" "$bindir"
+printf '  export PATH="%s:%s:$PATH"\n' "$run_shims" "$prefix/bin"
 printf 'then check with: interlock doctor\n'

@@ -10,6 +10,8 @@ pub mod credentials;
 pub mod entry;
 pub mod env;
 pub mod exit;
+pub mod hook;
+pub mod install;
 pub mod normalize;
 pub mod parse;
 pub mod policy;
@@ -17,10 +19,9 @@ pub mod redact;
 pub mod rules;
 
 use std::ffi::OsString;
-use std::process::ExitCode;
 
 /// The whole program: dispatches on argv[0] and the arguments.
-pub fn run(args: Vec<OsString>) -> ExitCode {
+pub fn run(args: Vec<OsString>) -> u8 {
     install_panic_hook();
     entry::dispatch(args)
 }

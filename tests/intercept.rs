@@ -27,6 +27,9 @@ const STUB: &str = r#"#!/bin/sh
 printf '%s\0' "$@" > "@REC@/argv"
 env > "@REC@/env"
 if [ -n "${STUB_CAT:-}" ]; then exec cat; fi
+if [ -n "${STUB_STDIN:-}" ]; then
+  if [ -e /proc/$$/fd/0 ]; then echo STDIN-OPEN; else echo STDIN-CLOSED; fi
+fi
 if [ -n "${STUB_TTY:-}" ]; then test -t 0 && test -t 1 && echo STUB-SEES-A-TTY; fi
 if [ -n "${STUB_SIGNAL:-}" ]; then kill -"$STUB_SIGNAL" $$; fi
 exit "${STUB_EXIT:-0}"
@@ -136,7 +139,7 @@ fn allowed_argv_arrives_byte_exact() {
 #[test]
 fn exit_codes_pass_through() {
     let f = fx();
-    for code in [0, 1, 42, 255] {
+    for code in 0..=255 {
         let s = f
             .shim("kubectl")
             .args(["get", "pods"])
@@ -145,6 +148,38 @@ fn exit_codes_pass_through() {
             .unwrap();
         assert_eq!(s.code(), Some(code));
     }
+}
+
+#[test]
+fn closed_and_piped_stdin_reach_the_tool_as_they_are() {
+    use std::os::unix::process::CommandExt;
+    let f = fx();
+    let run = |via_shim: bool, close: bool| {
+        let mut c = if via_shim {
+            f.shim("kubectl")
+        } else {
+            f.cmd(f.real.join("kubectl"))
+        };
+        c.arg("version")
+            .env("STUB_STDIN", "1")
+            .stdin(Stdio::piped());
+        if close {
+            // SAFETY: close is async-signal-safe.
+            unsafe {
+                c.pre_exec(|| {
+                    libc::close(0);
+                    Ok(())
+                });
+            }
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    assert_eq!(run(false, true), "STDIN-CLOSED\n");
+    assert_eq!(run(true, true), "STDIN-CLOSED\n");
+    assert_eq!(run(false, false), "STDIN-OPEN\n");
+    assert_eq!(run(true, false), "STDIN-OPEN\n");
 }
 
 #[test]
@@ -191,7 +226,7 @@ fn environment_arrives_unchanged() {
 #[test]
 fn large_binary_stdin_and_stdout_pass_byte_exact() {
     let f = fx();
-    let data: Vec<u8> = (0..20 * 1024 * 1024u32)
+    let data: Vec<u8> = (0..50 * 1024 * 1024u32)
         .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
         .collect();
     let mut child = f
@@ -569,4 +604,218 @@ fn an_allowed_program_sees_the_terminal_through_the_shim() {
         stdout(&o),
         stderr(&o)
     );
+}
+
+fn has_script() -> bool {
+    Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn doctor_passes_on_a_complete_install_at_a_terminal() {
+    if !has_script() {
+        eprintln!("NOTE: skipping the doctor terminal test: the `script` utility is not installed");
+        return;
+    }
+    let f = fx();
+    let tools = Command::new(BIN).arg("shims-list").output().unwrap();
+    for t in stdout(&tools).lines() {
+        let p = f.shims.join(t);
+        if !p.exists() {
+            symlink(BIN, p).unwrap();
+        }
+    }
+    // Debian's /etc/profile resets PATH; the user's profile puts the shims back.
+    std::fs::write(
+        f.root.join(".profile"),
+        format!("export PATH=\"{}:$PATH\"\n", f.shims.display()),
+    )
+    .unwrap();
+    let cmd = format!("{BIN} doctor");
+    let o = f
+        .cmd("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    assert!(out.contains("all is well"), "{out}");
+    assert!(!out.contains("PROBLEM"), "{out}");
+    assert!(out.contains("login shells put the shims first"), "{out}");
+}
+
+#[test]
+fn doctor_names_each_problem_and_its_fix() {
+    use std::os::unix::process::CommandExt;
+    let f = fx();
+    let rules = f.root.join(".config/interlock/rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(rules.join("bad.toml"), "[[rule]]\nid = \"x\"\nbogus = 1\n").unwrap();
+    // A file where the state directory should be: it can be neither created nor written.
+    std::fs::write(f.root.join("state"), "").unwrap();
+    let mut c = f.cmd(BIN);
+    c.arg("doctor")
+        .env("PATH", format!("/usr/bin:/bin:{}", f.shims.display()))
+        .env("XDG_STATE_HOME", f.root.join("state"))
+        .stdin(Stdio::null());
+    // No controlling terminal, as for an agent.
+    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        c.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let o = c.output().unwrap();
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}{}", stderr(&o));
+    for (problem, fix) in [
+        ("is not first on PATH", "export PATH="),
+        ("no shim", "re-run install.sh"),
+        ("bad.toml:3:1", "guarded tools are blocked"),
+        ("state directory", "mkdir -p -m 700"),
+        ("/dev/tty cannot be opened", "fall back"),
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("PROBLEM") && l.contains(problem))
+            .unwrap_or_else(|| panic!("no PROBLEM line about {problem:?} in:\n{out}"));
+        assert!(line.contains(fix), "{line}");
+    }
+    assert!(!out.contains("all is well"), "{out}");
+}
+
+#[test]
+fn interactive_shell_at_a_terminal_guards_tools_through_the_shims() {
+    if !has_script() {
+        eprintln!(
+            "NOTE: skipping the interactive shell test: the `script` utility is not installed"
+        );
+        return;
+    }
+    let f = fx();
+    let shell = f.root.join("bin/interlock-bash");
+    let typed = "kubectl get pods\nkubectl delete namespace prod\necho \"RC=$?\"\nexit 7\n";
+    let mut child = f
+        .cmd("script")
+        .args(["-qec", shell.to_str().unwrap(), "/dev/null"])
+        // The session starts without the shims: the shell mode puts them first.
+        .env("PATH", format!("{}:/usr/bin:/bin", f.real.display()))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(typed.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(7), "{out}");
+    assert!(
+        out.contains("interlock: blocked by kubectl-delete-namespace"),
+        "{out}"
+    );
+    assert!(out.contains("RC=100"), "{out}");
+    // Only the allowed command reached the real tool.
+    assert_eq!(f.argv_text().unwrap(), ["get", "pods"]);
+}
+
+#[test]
+fn a_script_file_is_judged_whole_before_the_shell_runs_it() {
+    let f = fx();
+    let shell = f.root.join("bin/interlock-bash");
+    let script = f.root.join("deploy.sh");
+    std::fs::write(&script, "kubectl get pods\nkubectl delete namespace prod\n").unwrap();
+    let o = f.cmd(&shell).arg(&script).output().unwrap();
+    assert_eq!(o.status.code(), Some(100), "{}", stderr(&o));
+    assert!(f.argv().is_none(), "the first, allowed line ran anyway");
+    std::fs::write(&script, "kubectl get pods \"$1\"\n").unwrap();
+    let o = f.cmd(&shell).arg(&script).arg("web").output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(f.argv_text().unwrap(), ["get", "pods", "web"]);
+    let o = f
+        .cmd(&shell)
+        .arg(f.root.join("missing.sh"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nothing was run"), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_path_candidates_are_skipped_and_never_loop() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = fx();
+    let (selfdir, looping, noexec) = (
+        f.root.join("self"),
+        f.root.join("loop"),
+        f.root.join("noexec"),
+    );
+    for d in [&selfdir, &looping, &noexec] {
+        std::fs::create_dir(d).unwrap();
+    }
+    // interlock itself under the tool's name outside the shims directory, a symlink
+    // loop, and a file that is not executable: a shell skips the last two, and
+    // interlock must skip all three rather than exec itself or fail.
+    symlink(BIN, selfdir.join("kubectl")).unwrap();
+    symlink(looping.join("b"), looping.join("kubectl")).unwrap();
+    symlink(looping.join("kubectl"), looping.join("b")).unwrap();
+    std::fs::write(noexec.join("kubectl"), "#!/bin/sh\necho WRONG\n").unwrap();
+    std::fs::set_permissions(
+        noexec.join("kubectl"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let bad = format!(
+        "{}:{}:{}:{}",
+        f.shims.display(),
+        selfdir.display(),
+        looping.display(),
+        noexec.display()
+    );
+    let o = f
+        .shim("kubectl")
+        .args(["get", "pods"])
+        .env("PATH", format!("{bad}:{}", f.real.display()))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(f.argv_text().unwrap(), ["get", "pods"]);
+
+    let o = f
+        .shim("kubectl")
+        .args(["get", "pods"])
+        .env("PATH", &bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("interlock: kubectl: not installed (looked in:"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn an_unreadable_rules_file_blocks_guarded_tools_with_the_reason() {
+    let f = fx();
+    let rules = f.root.join(".config/interlock/rules");
+    // A directory where a rules file should be cannot be read, even by root.
+    std::fs::create_dir_all(rules.join("team.toml")).unwrap();
+    let o = f.shim("kubectl").args(["get", "pods"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(100), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("team.toml") && err.contains("cannot read"),
+        "{err}"
+    );
+    assert!(err.contains("blocked by rules-unavailable"), "{err}");
+    assert!(f.argv().is_none());
 }

@@ -6,7 +6,6 @@ mod rules_cmd;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -44,6 +43,13 @@ enum Cmd {
     /// Check the installation (PATH, shims, rules, state dir, terminal) and say how to
     /// fix what is wrong. Exit 0 only when all is well.
     Doctor,
+    /// Answer an agent's pre-tool-use hook: JSON on stdin, the agent's decision format out.
+    Hook {
+        #[arg(value_enum)]
+        agent: crate::hook::Agent,
+    },
+    /// Write interlock's hook into an agent's settings (merged, idempotent; --uninstall).
+    Install(crate::install::InstallArgs),
     /// Print the tool names that get a shim, one a line (used by install.sh).
     #[command(hide = true)]
     ShimsList,
@@ -98,16 +104,20 @@ impl RuleArgs {
     }
 }
 
-pub fn main(args: Vec<OsString>) -> ExitCode {
+pub fn main(args: Vec<OsString>) -> u8 {
     let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { exit::USAGE } else { 0 });
+            return if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::ALLOW
+            };
         }
     };
     let env = Env::from_process();
-    let code = match cli.command {
+    match cli.command {
         Cmd::Check(a) => check::check(&a, &env),
         Cmd::Explain(a) => check::explain(&a, &env),
         Cmd::Rules(c) => rules_cmd::run(&c, &env),
@@ -120,14 +130,15 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             &a.agent,
         ),
         Cmd::Doctor => crate::entry::doctor::doctor(&env),
+        Cmd::Hook { agent } => crate::hook::main(agent),
+        Cmd::Install(a) => crate::install::run(&a, &env),
         Cmd::ShimsList => {
             for p in crate::rules::shimmed_programs() {
                 println!("{p}");
             }
             exit::ALLOW
         }
-    };
-    ExitCode::from(code)
+    }
 }
 
 /// Prints rules-loading errors; true when there were any.

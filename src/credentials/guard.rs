@@ -81,6 +81,9 @@ const PATH_SENSITIVE: &[&str] = &[
     "sh", "bash", "zsh", "dash", "ksh", "fish", "make", "gmake", "just", "xargs",
 ];
 
+/// Variables interlock finds its user config, rules and state through.
+const RELOCATING: &[&str] = &["HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"];
+
 /// Subcommands of `interlock` that answer interlock's own requests.
 const APPROVING: &[&str] = &["approve", "deny", "approvals"];
 
@@ -182,6 +185,7 @@ impl Protected {
             cell,
             cwd: None,
             path_stripped: None,
+            relocated: None,
         }
     }
 
@@ -351,6 +355,9 @@ pub struct Walk<'a> {
     cwd: Option<Option<String>>,
     /// How the shims were taken off PATH earlier in the script.
     path_stripped: Option<String>,
+    /// A variable that moves where interlock finds its user config and rules, changed
+    /// earlier in the script.
+    relocated: Option<String>,
 }
 
 impl Walk<'_> {
@@ -407,7 +414,11 @@ impl Walk<'_> {
             cmd.program.as_str(),
             "" | "export" | "declare" | "typeset" | "readonly" | "local" | "unset"
         );
-        if cmd.env.is_empty() && !declares && self.path_stripped.is_none() {
+        if cmd.env.is_empty()
+            && !declares
+            && self.path_stripped.is_none()
+            && self.relocated.is_none()
+        {
             return None;
         }
         let mut assigned: Vec<(&str, &str)> = cmd
@@ -456,11 +467,20 @@ impl Walk<'_> {
         } else {
             "PATH set without interlock's shims".to_owned()
         };
+        let relocated_here = assigned
+            .iter()
+            .map(|(k, _)| *k)
+            .chain(unset.iter().copied())
+            .find(|k| RELOCATING.contains(k))
+            .map(str::to_owned);
         if persistent {
             match stripped_here {
                 Some(true) => self.path_stripped = Some(how),
                 Some(false) => self.path_stripped = None,
                 None => {}
+            }
+            if relocated_here.is_some() {
+                self.relocated = relocated_here;
             }
             return None;
         }
@@ -470,6 +490,17 @@ impl Walk<'_> {
             None => self.path_stripped.clone(),
         };
         let program = cmd.program.as_str();
+        if let Some(var) = relocated_here.or_else(|| self.relocated.clone())
+            && !program.is_empty()
+            && (guarded(program) || PATH_SENSITIVE.contains(&program))
+        {
+            return Some(finding(
+                "self-protect-config",
+                format!(
+                    "running {program} with {var} changed, which moves where interlock reads its user config and rules"
+                ),
+            ));
+        }
         if let Some(how) = stripped
             && !program.is_empty()
             && (guarded(program) || PATH_SENSITIVE.contains(&program))
@@ -705,6 +736,10 @@ mod tests {
             "unset PATH; kubectl get pods",
             "PATH=/usr/bin make deploy",
             "PATH=/bin bash -c 'kubectl get pods'",
+            "XDG_CONFIG_HOME=/tmp/evil kubectl delete ns prod",
+            "export XDG_CONFIG_HOME=/tmp/evil; kubectl delete ns prod",
+            "HOME=/tmp/evil terraform destroy",
+            "env HOME=/tmp aws s3 ls",
             "env -i kubectl delete ns prod",
             "env -u PATH kubectl get pods",
             "env -u INTERLOCK_SESSION kubectl get pods",
@@ -738,6 +773,8 @@ mod tests {
             "export PATH=/opt/il/lib/interlock/shims:/usr/bin; kubectl get pods",
             "PATH=/usr/bin ls",
             "export EDITOR=vim",
+            "HOME=/tmp/x npm install",
+            "export XDG_CONFIG_HOME=/tmp/x; ls",
             "tar -xf x.tar -C /tmp",
             "find . -name '*.tmp' -delete",
             "chmod +x script.sh",

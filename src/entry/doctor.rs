@@ -96,8 +96,17 @@ pub fn doctor(env: &Env) -> u8 {
         r.ok(format!("rules load ({} rules)", rules.all_rules().len()));
     } else {
         for e in &errors {
+            // The fix on the PROBLEM line itself; the excerpt with its caret below it.
             r.bad(format!(
-                "rules file {e}; until it is fixed, guarded tools are blocked"
+                "rules file {}:{}:{}: {}; until it is fixed, guarded tools are blocked{}",
+                e.file,
+                e.line,
+                e.column,
+                e.message,
+                e.excerpt
+                    .as_ref()
+                    .map(|x| format!("\n{x}"))
+                    .unwrap_or_default()
             ));
         }
     }

@@ -11,7 +11,6 @@ pub mod shim;
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
-use std::process::ExitCode;
 
 use crate::exit;
 
@@ -65,7 +64,7 @@ fn is_shell_flag(a: &[u8]) -> bool {
 
 /// Runs the chosen mode. A panic anywhere ends in "not run" with interlock's own exit
 /// code — never Rust's default 101, which would read as "dry run".
-pub fn dispatch(args: Vec<OsString>) -> ExitCode {
+pub fn dispatch(args: Vec<OsString>) -> u8 {
     let m = mode(&args);
     let result = std::panic::catch_unwind(move || match m {
         Mode::Shim => shim::main(args),
@@ -78,7 +77,7 @@ pub fn dispatch(args: Vec<OsString>) -> ExitCode {
             eprintln!(
                 "interlock: internal error (a bug): nothing was run. Please report it with the command that caused it"
             );
-            ExitCode::from(exit::INTERNAL)
+            exit::INTERNAL
         }
     }
 }

@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, Stdio};
 
 use super::act::{self, Outcome};
 use super::exec;
@@ -116,8 +116,8 @@ pub fn real_shell(flavor: &str) -> Result<PathBuf, String> {
     ))
 }
 
-pub fn main(args: Vec<OsString>) -> ExitCode {
-    ExitCode::from(shell(args))
+pub fn main(args: Vec<OsString>) -> u8 {
+    shell(args)
 }
 
 fn shell(args: Vec<OsString>) -> u8 {

@@ -3,7 +3,7 @@
 
 use std::ffi::OsString;
 use std::os::unix::process::CommandExt;
-use std::process::{Command, ExitCode};
+use std::process::Command;
 
 use super::act::{self, Outcome};
 use super::exec;
@@ -12,8 +12,8 @@ use crate::exit;
 use crate::policy::Engine;
 use crate::rules::{Action, RuleSet, Sources};
 
-pub fn main(args: Vec<OsString>) -> ExitCode {
-    ExitCode::from(shim(args))
+pub fn main(args: Vec<OsString>) -> u8 {
+    shim(args)
 }
 
 fn shim(args: Vec<OsString>) -> u8 {

@@ -120,6 +120,38 @@ pub(crate) fn parse(name: &str, src: &str, layer: Layer) -> Result<LoadedFile, L
         let offset = e.span().map_or(0, |s| s.start);
         LoadError::at(name, src, offset, e.message().trim().to_owned())
     })?;
+    let locations = super::embed::rule_locations(src);
+    validate(name, src, parsed, &locations, layer)
+}
+
+/// Loads an embedded file from the JSON build.rs made of it. Errors still point into
+/// the TOML as written.
+pub(crate) fn parse_prepared(source: &super::EmbeddedSource) -> Result<LoadedFile, LoadError> {
+    let parsed: RuleFile = serde_json::from_str(source.json).map_err(|e| {
+        LoadError::whole(
+            source.name,
+            format!("the embedded copy does not load ({e}); this is a bug in the build"),
+        )
+    })?;
+    validate(
+        source.name,
+        source.full,
+        parsed,
+        source.rule_locations,
+        Layer::Embedded,
+    )
+}
+
+/// Checks a parsed file and turns it into rules. `locations` gives each rule's byte
+/// offset and line in `src`, for messages and `rules list`; when it does not match the
+/// rules one to one (rules written as an inline array), rules point at the file's top.
+fn validate(
+    name: &str,
+    src: &str,
+    parsed: RuleFile,
+    locations: &[(usize, usize)],
+    layer: Layer,
+) -> Result<LoadedFile, LoadError> {
     let path: Arc<str> = Arc::from(name);
     if layer == Layer::Project && !parsed.tool.is_empty() {
         let off = src.find("[tool").unwrap_or(0);
@@ -134,9 +166,9 @@ pub(crate) fn parse(name: &str, src: &str, layer: Layer) -> Result<LoadedFile, L
     }
     let mut seen = std::collections::HashSet::new();
     let mut rules = Vec::with_capacity(parsed.rules.len());
-    for spanned in parsed.rules {
-        let offset = spanned.span().start;
-        let spec = spanned.into_inner();
+    let located = locations.len() == parsed.rules.len();
+    for (i, spec) in parsed.rules.into_iter().enumerate() {
+        let (offset, line) = if located { locations[i] } else { (0, 1) };
         let err =
             |msg: String| LoadError::at(name, src, offset, format!("rule {:?}: {msg}", spec.id));
         if spec.id.is_empty()
@@ -173,14 +205,10 @@ pub(crate) fn parse(name: &str, src: &str, layer: Layer) -> Result<LoadedFile, L
         }
         // Embedded patterns are checked by the test `embedded_patterns_compile`; compiling
         // them here would cost every shim call a third of its time.
-        let patterns_to_check = if layer == Layer::Embedded {
-            None
-        } else {
-            Some(())
-        };
-        for (key, pattern) in patterns_to_check
+        let check_patterns = layer != Layer::Embedded;
+        for (key, pattern) in spec
+            .options
             .iter()
-            .flat_map(|_| spec.options.iter())
             .map(|(k, v)| (k.as_str(), v))
             .chain(
                 [
@@ -190,8 +218,9 @@ pub(crate) fn parse(name: &str, src: &str, layer: Layer) -> Result<LoadedFile, L
                 .into_iter()
                 .filter_map(|(k, v)| v.map(|v| (k, v))),
             )
+            .filter(|_| check_patterns)
         {
-            if let Err(e) = regex::Regex::new(pattern.get_ref()) {
+            if let Err(e) = regex::Regex::new(pattern) {
                 let msg = e
                     .to_string()
                     .lines()
@@ -202,7 +231,7 @@ pub(crate) fn parse(name: &str, src: &str, layer: Layer) -> Result<LoadedFile, L
                 return Err(LoadError::at(
                     name,
                     src,
-                    pattern.span().start,
+                    pattern_offset(src, offset, key, pattern),
                     format!("rule {:?}: bad pattern for {key}: {msg}", spec.id),
                 ));
             }
@@ -220,7 +249,6 @@ pub(crate) fn parse(name: &str, src: &str, layer: Layer) -> Result<LoadedFile, L
                 spec.program
             )));
         }
-        let line = src[..offset.min(src.len())].matches('\n').count() + 1;
         rules.push(Arc::new(Rule {
             spec,
             file: path.clone(),
@@ -237,32 +265,20 @@ pub(crate) fn parse(name: &str, src: &str, layer: Layer) -> Result<LoadedFile, L
     Ok(LoadedFile { tools, rules })
 }
 
-/// Reads the `programs = [...]` line without parsing the TOML, so files for other
-/// programs cost nothing. An empty result means "always load this file".
-pub(super) fn scan_programs(src: &str) -> Vec<String> {
-    let Some(start) = src
-        .lines()
-        .position(|l| l.trim_start().starts_with("programs"))
-    else {
-        return Vec::new();
-    };
-    let text: String = src
-        .lines()
-        .skip(start)
-        .take_while(|l| !l.trim_start().starts_with('['))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let Some(open) = text.find('[') else {
-        return Vec::new();
-    };
-    let Some(close) = text[open..].find(']') else {
-        return Vec::new();
-    };
-    text[open + 1..open + close]
-        .split(',')
-        .map(|s| s.trim().trim_matches('"').to_owned())
-        .filter(|s| !s.is_empty())
-        .collect()
+/// Where a rule's pattern is written, for pointing at it: the pattern's own text after
+/// the rule's header when it is written without escapes, else its key.
+fn pattern_offset(src: &str, rule_offset: usize, key: &str, pattern: &str) -> usize {
+    let rest = &src[rule_offset.min(src.len())..];
+    if let Some(p) = rest.find(pattern).filter(|_| !pattern.is_empty()) {
+        let at = rule_offset + p;
+        // Point at the opening quote, where the value starts.
+        return if at > 0 && matches!(src.as_bytes()[at - 1], b'"' | b'\'') {
+            at - 1
+        } else {
+            at
+        };
+    }
+    rest.find(key).map_or(rule_offset, |p| rule_offset + p)
 }
 
 #[cfg(test)]
@@ -276,6 +292,27 @@ mod tests {
         assert_eq!((e.line, e.column), (5, 1), "{e}");
         assert!(e.message.contains("acton"), "{e}");
         assert!(e.to_string().contains("5 | acton"), "{e}");
+    }
+
+    #[test]
+    fn each_rule_knows_its_line() {
+        let rule = |id: &str| {
+            format!(
+                "[[rule]]\nid = \"{id}\"\nprogram = \"x\"\naction = \"block\"\nreason = \"r\"\n"
+            )
+        };
+        let src = format!("# a comment\n\n{}\n\n{}{}", rule("a"), rule("b"), rule("c"));
+        let f = parse("t.toml", &src, Layer::User).unwrap();
+        let lines: Vec<usize> = f.rules.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [3, 10, 15]);
+    }
+
+    #[test]
+    fn embedded_text_patterns_are_not_compiled_at_load() {
+        // A bad pattern in an embedded file is the test `embedded_patterns_compile`'s to
+        // find; loading must not pay for compiling patterns on every shim call.
+        let src = "[[rule]]\nid = \"a\"\nprogram = \"psql\"\naction = \"block\"\nreason = \"r\"\ntext = \"(unclosed\"\n";
+        assert!(parse("t.toml", src, Layer::Embedded).is_ok());
     }
 
     #[test]
@@ -307,23 +344,10 @@ mod tests {
 
     #[test]
     fn embedded_patterns_compile() {
-        for (name, src) in super::super::EMBEDDED {
+        for (name, src) in super::super::embedded() {
             if let Err(e) = parse(name, src, Layer::System) {
                 panic!("{e}");
             }
         }
-    }
-
-    #[test]
-    fn programs_line_is_scanned_without_parsing() {
-        assert_eq!(
-            scan_programs("# c\nprograms = [\"aws\", \"mkfs.*\"]\n[tool.aws]\n"),
-            ["aws", "mkfs.*"]
-        );
-        assert_eq!(
-            scan_programs("programs = [\n  \"a\",\n  \"b\",\n]\n"),
-            ["a", "b"]
-        );
-        assert!(scan_programs("[[rule]]\n").is_empty());
     }
 }

@@ -5,6 +5,7 @@
 //! files that list `kubectl`, so the cost of a rule set grows with what is run, not with
 //! how many tools have rules.
 
+mod embed;
 pub mod glob;
 mod load;
 pub mod schema;
@@ -16,39 +17,27 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub use load::LoadError;
 pub use schema::{Action, DryRunSpec, Fallback, NestedSpec, RuleSpec, ToolSpec};
 
-/// The default rules, compiled into the binary so a bare binary works with no files.
-pub const EMBEDDED: &[(&str, &str)] = &[
-    ("rules/aws.toml", include_str!("../../rules/aws.toml")),
-    ("rules/azure.toml", include_str!("../../rules/azure.toml")),
-    (
-        "rules/containers.toml",
-        include_str!("../../rules/containers.toml"),
-    ),
-    (
-        "rules/databases.toml",
-        include_str!("../../rules/databases.toml"),
-    ),
-    (
-        "rules/filesystem.toml",
-        include_str!("../../rules/filesystem.toml"),
-    ),
-    ("rules/gcloud.toml", include_str!("../../rules/gcloud.toml")),
-    ("rules/git.toml", include_str!("../../rules/git.toml")),
-    ("rules/helm.toml", include_str!("../../rules/helm.toml")),
-    ("rules/iac.toml", include_str!("../../rules/iac.toml")),
-    (
-        "rules/kubernetes.toml",
-        include_str!("../../rules/kubernetes.toml"),
-    ),
-    (
-        "rules/platforms.toml",
-        include_str!("../../rules/platforms.toml"),
-    ),
-    (
-        "rules/terraform.toml",
-        include_str!("../../rules/terraform.toml"),
-    ),
-];
+/// One embedded default rules file, prepared by build.rs.
+pub(crate) struct EmbeddedSource {
+    pub name: &'static str,
+    /// The file as written, examples included (for `rules test` and `rules list`).
+    pub full: &'static str,
+    /// The file as JSON without its examples (for judging: it parses many times
+    /// faster than TOML, and a shim parses its tool's file on every call).
+    pub json: &'static str,
+    /// Where each `[[rule]]` starts in `full`: byte offset and line.
+    pub rule_locations: &'static [(usize, usize)],
+    /// Its `programs = [...]` line, read at build time.
+    pub programs: &'static [&'static str],
+}
+
+include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+
+/// The default rules as written, compiled into the binary so a bare binary works with
+/// no files: `(name, text)`.
+pub fn embedded() -> impl Iterator<Item = (&'static str, &'static str)> {
+    EMBEDDED_FILES.iter().map(|f| (f.name, f.full))
+}
 
 /// Where a rule came from. Later layers override earlier ones by id, except that the
 /// project layer (which the agent can write) may only add rules.
@@ -105,10 +94,10 @@ impl Rule {
                     .spec
                     .options
                     .iter()
-                    .map(|(k, v)| (k.clone(), build(v.get_ref())))
+                    .map(|(k, v)| (k.clone(), build(v)))
                     .collect(),
-                text: self.spec.text.as_ref().map(|t| build(t.get_ref())),
-                text_unless: self.spec.text_unless.as_ref().map(|t| build(t.get_ref())),
+                text: self.spec.text.as_ref().map(|t| build(t)),
+                text_unless: self.spec.text_unless.as_ref().map(|t| build(t)),
             }
         })
     }
@@ -151,9 +140,7 @@ pub(crate) struct LoadedFile {
 }
 
 struct EmbeddedFile {
-    name: &'static str,
-    src: &'static str,
-    programs: Vec<String>,
+    source: &'static EmbeddedSource,
     loaded: OnceLock<Result<Arc<LoadedFile>, LoadError>>,
 }
 
@@ -241,12 +228,10 @@ impl RuleSet {
             load::dir(dir, Layer::Project, &mut layers, &mut errors);
         }
         let embedded = if sources.embedded {
-            EMBEDDED
+            EMBEDDED_FILES
                 .iter()
-                .map(|(name, src)| EmbeddedFile {
-                    name,
-                    src,
-                    programs: load::scan_programs(src),
+                .map(|source| EmbeddedFile {
+                    source,
                     loaded: OnceLock::new(),
                 })
                 .collect()
@@ -273,16 +258,20 @@ impl RuleSet {
         all
     }
 
-    /// Loads every embedded file (for `rules list` and `rules test`).
+    /// Loads every embedded file with its examples (for `rules list` and `rules test`).
+    /// Call it before judging anything: a file already loaded for judging keeps the
+    /// copy without examples.
     pub fn load_all(&self) {
         for e in &self.embedded {
-            self.embedded_file(e);
+            e.loaded.get_or_init(|| {
+                load::parse(e.source.name, e.source.full, Layer::Embedded).map(Arc::new)
+            });
         }
     }
 
     fn embedded_file(&self, e: &EmbeddedFile) -> Option<Arc<LoadedFile>> {
         e.loaded
-            .get_or_init(|| load::parse(e.name, e.src, Layer::Embedded).map(Arc::new))
+            .get_or_init(|| load::parse_prepared(e.source).map(Arc::new))
             .as_ref()
             .ok()
             .cloned()
@@ -317,8 +306,8 @@ impl RuleSet {
         }
         let mut files: Vec<Arc<LoadedFile>> = Vec::new();
         for e in &self.embedded {
-            if e.programs.is_empty() || e.programs.iter().any(|p| glob::matches(p, program, false))
-            {
+            let programs = e.source.programs;
+            if programs.is_empty() || programs.iter().any(|p| glob::matches(p, program, false)) {
                 files.extend(self.embedded_file(e));
             }
         }
@@ -391,9 +380,9 @@ const SHIM_TOOLS: &str = include_str!("../../shims/tools.txt");
 /// `programs = [...]` lines (globs such as `mkfs.*` cannot be shimmed) plus
 /// `shims/tools.txt`. Cheap: it scans lines and parses no TOML.
 pub fn shimmed_programs() -> Vec<String> {
-    let from_rules = EMBEDDED
+    let from_rules = EMBEDDED_FILES
         .iter()
-        .flat_map(|(_, src)| load::scan_programs(src));
+        .flat_map(|f| f.programs.iter().map(|p| (*p).to_owned()));
     let fixed = SHIM_TOOLS
         .lines()
         .map(|l| l.split('#').next().unwrap_or("").trim().to_owned());
@@ -409,4 +398,30 @@ pub fn shimmed_programs() -> Vec<String> {
     out.sort();
     out.dedup();
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The copy judged on every call must hold the same rules, on the same lines, as
+    /// the file as written; only the examples may be missing.
+    #[test]
+    fn lean_embedded_files_hold_the_same_rules() {
+        for f in EMBEDDED_FILES {
+            let full = load::parse(f.name, f.full, Layer::Embedded).unwrap();
+            let lean = load::parse_prepared(f).unwrap();
+            assert_eq!(full.rules.len(), lean.rules.len(), "{}", f.name);
+            assert_eq!(full.tools.len(), lean.tools.len(), "{}", f.name);
+            for (a, b) in full.rules.iter().zip(&lean.rules) {
+                assert_eq!((&a.spec.id, a.line), (&b.spec.id, b.line), "{}", f.name);
+                assert_eq!(a.spec.action, b.spec.action);
+                assert_eq!(a.spec.reason, b.spec.reason);
+                assert_eq!(a.spec.command, b.spec.command);
+                assert_eq!(a.spec.dry_run, b.spec.dry_run);
+                assert!(b.spec.must_match.is_empty() && b.spec.not_match.is_empty());
+            }
+            assert_eq!(f.programs, embed::scan_programs(f.full).as_slice());
+        }
+    }
 }

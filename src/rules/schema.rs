@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use toml::Spanned;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -15,7 +14,7 @@ pub struct RuleFile {
     #[serde(default)]
     pub tool: BTreeMap<String, ToolSpec>,
     #[serde(default, rename = "rule")]
-    pub rules: Vec<Spanned<RuleSpec>>,
+    pub rules: Vec<RuleSpec>,
 }
 
 /// How a tool's command line is read, so that its verb is found behind global options.
@@ -146,13 +145,13 @@ pub struct RuleSpec {
     pub unless_flags: Vec<String>,
     /// An option (`--a|-b`) whose value matches the regex.
     #[serde(default)]
-    pub options: BTreeMap<String, Spanned<String>>,
+    pub options: BTreeMap<String, String>,
     /// A statement (split at `;`) of the command's text matches this regex.
     #[serde(default)]
-    pub text: Option<Spanned<String>>,
+    pub text: Option<String>,
     /// ... and does not match this one (`UPDATE` without `WHERE`).
     #[serde(default)]
-    pub text_unless: Option<Spanned<String>>,
+    pub text_unless: Option<String>,
     /// Globs on the program, verb and operands ignore ASCII case.
     #[serde(default)]
     pub ignore_case: bool,

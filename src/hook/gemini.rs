@@ -1,0 +1,33 @@
+//! Gemini CLI's `BeforeTool` hook.
+//!
+//! Relied on (Gemini CLI hooks reference, geminicli.com/docs/hooks/reference): the input
+//! has `hook_event_name` "BeforeTool", `tool_name` ("run_shell_command" for shell
+//! commands), `tool_input.command` and `cwd`. stdout must hold only JSON; `decision`
+//! "deny" (alias "block") with `reason` stops the tool and sends the reason to the
+//! agent; exit 2 blocks with stderr as the reason; other statuses are warnings only.
+//! There is no "ask" decision for BeforeTool.
+
+use serde_json::{Value, json};
+
+use super::{HookError, Reply, Request, Response};
+
+pub const HAS_ASK: bool = false;
+pub const EVENT: &str = "BeforeTool";
+pub const SHELL_TOOLS: &[&str] = &["run_shell_command"];
+
+pub fn parse(v: &Value) -> Result<Request, HookError> {
+    super::check_event(v, &["hook_event_name"], EVENT)?;
+    let tool = super::req_str(v, &["tool_name"], "tool_name")?;
+    super::tool_request(tool, v.get("tool_input"), SHELL_TOOLS, super::cwd_of(v))
+}
+
+pub fn render(reply: &Reply) -> Response {
+    match reply {
+        // An empty object: no decision, Gemini's own confirmation settings apply.
+        Reply::NoOpinion => Response::json(&json!({})),
+        Reply::Deny(r) | Reply::Ask(r) => Response::json(&json!({
+            "decision": "deny",
+            "reason": r,
+        })),
+    }
+}

@@ -1,0 +1,490 @@
+//! `interlock hook AGENT`: each agent's pre-tool-use hook protocol, judged by the same
+//! engine as the shell mode.
+//!
+//! A hook reads one JSON object on stdin and answers on stdout (and with its exit
+//! status). Every protocol here is fail-open on the host's side for some outcomes — a
+//! crashed hook, an exit status other than the blocking one, JSON the host does not
+//! understand — so interlock never leaves an error to the host: malformed input, an
+//! unknown tool carrying a command, and internal errors all become that protocol's own
+//! "deny", with a reason that says what happened and what to do.
+//!
+//! Each agent's file holds what is particular to it: where the command is in the input,
+//! which tool names run a shell, and how a decision is written back.
+
+mod claude;
+mod codex;
+mod copilot;
+mod cursor;
+mod gemini;
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::entry::act::{self, Outcome};
+use crate::env::Env;
+use crate::policy::{Engine, Verdict};
+use crate::redact::redact_text;
+use crate::rules::{Action, RuleSet, Sources};
+
+/// The agents whose hook protocol interlock speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Agent {
+    /// Claude Code: PreToolUse hooks in .claude/settings.json.
+    Claude,
+    /// OpenAI Codex CLI: PreToolUse hooks in .codex/hooks.json.
+    Codex,
+    /// Gemini CLI: BeforeTool hooks in .gemini/settings.json.
+    Gemini,
+    /// Cursor: beforeShellExecution hooks in .cursor/hooks.json.
+    Cursor,
+    /// GitHub Copilot CLI and coding agent: preToolUse hooks in .github/hooks/*.json.
+    Copilot,
+}
+
+impl Agent {
+    pub const ALL: [Agent; 5] = [
+        Agent::Claude,
+        Agent::Codex,
+        Agent::Gemini,
+        Agent::Cursor,
+        Agent::Copilot,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Agent::Claude => "claude",
+            Agent::Codex => "codex",
+            Agent::Gemini => "gemini",
+            Agent::Cursor => "cursor",
+            Agent::Copilot => "copilot",
+        }
+    }
+
+    /// Whether the host has its own "ask the user" answer that a hook can give. Where it
+    /// has none, a confirm becomes a deny that says how a human approves out of band.
+    fn has_ask(self) -> bool {
+        match self {
+            Agent::Claude => claude::HAS_ASK,
+            Agent::Codex => codex::HAS_ASK,
+            Agent::Gemini => gemini::HAS_ASK,
+            Agent::Cursor => cursor::HAS_ASK,
+            Agent::Copilot => copilot::HAS_ASK,
+        }
+    }
+
+    fn parse(self, v: &Value) -> Result<Request, HookError> {
+        match self {
+            Agent::Claude => claude::parse(v),
+            Agent::Codex => codex::parse(v),
+            Agent::Gemini => gemini::parse(v),
+            Agent::Cursor => cursor::parse(v),
+            Agent::Copilot => copilot::parse(v),
+        }
+    }
+
+    fn render(self, reply: &Reply) -> Response {
+        match self {
+            Agent::Claude => claude::render(reply),
+            Agent::Codex => codex::render(reply),
+            Agent::Gemini => gemini::render(reply),
+            Agent::Cursor => cursor::render(reply),
+            Agent::Copilot => copilot::render(reply),
+        }
+    }
+
+    /// The deny for something that went wrong before a decision was made.
+    fn fail(self, reason: &str) -> Response {
+        match self {
+            Agent::Claude | Agent::Codex | Agent::Gemini => blocking_exit(reason),
+            Agent::Cursor => cursor::render(&Reply::Deny(reason.to_owned())),
+            Agent::Copilot => copilot::render(&Reply::Deny(reason.to_owned())),
+        }
+    }
+}
+
+/// What the agent asked to do, once read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Request {
+    /// A shell command line, and the directory it would run in when the host says.
+    Shell {
+        command: String,
+        cwd: Option<PathBuf>,
+    },
+    /// A tool that runs no shell command (read a file, edit, search, ...): no opinion.
+    PassThrough,
+}
+
+/// interlock's answer, before it is written in the host's format.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// No objection: the host's own permission system decides as it would without us.
+    NoOpinion,
+    /// Do not run it; the reason goes to the agent (and the user, where the host shows it).
+    Deny(String),
+    /// Ask the user in the host's own prompt; the reason is shown there.
+    Ask(String),
+}
+
+/// What the hook process writes and how it exits.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Response {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: u8,
+}
+
+impl Response {
+    fn json(v: &Value) -> Response {
+        Response {
+            stdout: format!("{v}\n"),
+            stderr: String::new(),
+            code: 0,
+        }
+    }
+
+    fn silent() -> Response {
+        Response {
+            stdout: String::new(),
+            stderr: String::new(),
+            code: 0,
+        }
+    }
+}
+
+/// The exit status that Claude Code, Codex and Gemini CLI all read as "block this tool
+/// call, and give stderr to the agent as the reason". Any other non-zero status is a
+/// non-blocking hook error to them, so it must never be used for a refusal.
+pub const BLOCKING_EXIT: u8 = 2;
+
+fn blocking_exit(reason: &str) -> Response {
+    Response {
+        stdout: String::new(),
+        stderr: ensure_newline(reason),
+        code: BLOCKING_EXIT,
+    }
+}
+
+fn ensure_newline(s: &str) -> String {
+    if s.ends_with('\n') {
+        s.to_owned()
+    } else {
+        format!("{s}\n")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HookError {
+    #[error("cannot read the hook input on stdin: {0}")]
+    Stdin(std::io::Error),
+    #[error("the hook input is not JSON ({0})")]
+    NotJson(serde_json::Error),
+    #[error("the hook input is not a JSON object")]
+    NotObject,
+    #[error("the hook input has no `{0}`")]
+    Missing(&'static str),
+    #[error("`{field}` in the hook input is not {expected}")]
+    WrongType {
+        field: &'static str,
+        expected: &'static str,
+    },
+    #[error("the hook was called for the `{got}` event, but it answers `{expected}` only")]
+    WrongEvent { got: String, expected: &'static str },
+    #[error("the tool arguments are not valid JSON ({0})")]
+    ToolArgs(serde_json::Error),
+    #[error(
+        "the tool `{0}` carries a command, but interlock does not know it as a shell tool, so it cannot judge it"
+    )]
+    UnknownToolWithCommand(String),
+    #[error("interlock failed internally while judging the command (a bug)")]
+    Internal,
+}
+
+/// The reason given to the agent when the hook could not decide.
+fn failure_reason(agent: Agent, e: &HookError) -> String {
+    let todo = match e {
+        HookError::UnknownToolWithCommand(_) => {
+            "run the command through the agent's shell tool instead, or ask a human to run it"
+                .to_owned()
+        }
+        HookError::Internal => {
+            "report it with the command that caused it; until then ask a human to run the command"
+                .to_owned()
+        }
+        _ => format!(
+            "check that the hook is configured as `interlock hook {0}` for the event shown by `interlock install --{0} --print`",
+            agent.name()
+        ),
+    };
+    redact_text(&format!(
+        "interlock: not run: {e}. interlock denies what it cannot judge.\n  to do: {todo}\n"
+    ))
+}
+
+/// Answers one hook call: the input as read from stdin, the response to write.
+pub fn answer(agent: Agent, input: &[u8]) -> Response {
+    let v: Value = match serde_json::from_slice(input) {
+        Ok(v) => v,
+        Err(e) => return agent.fail(&failure_reason(agent, &HookError::NotJson(e))),
+    };
+    if !v.is_object() {
+        return agent.fail(&failure_reason(agent, &HookError::NotObject));
+    }
+    let request = match agent.parse(&v) {
+        Ok(r) => r,
+        Err(e) => return agent.fail(&failure_reason(agent, &e)),
+    };
+    match request {
+        Request::PassThrough => agent.render(&Reply::NoOpinion),
+        Request::Shell { command, cwd } => {
+            let reply = judge(&command, cwd.as_deref(), agent.has_ask());
+            agent.render(&reply)
+        }
+    }
+}
+
+/// Judges a command line with the rules the shell mode would use in `cwd`.
+pub fn judge(command: &str, cwd: Option<&Path>, has_ask: bool) -> Reply {
+    let mut env = Env::from_process();
+    // The project layer is found from the directory the command will run in, which
+    // the host reports; the hook's own working directory may be elsewhere.
+    if let Some(dir) = cwd.filter(|d| d.is_absolute()) {
+        env.cwd = Some(dir.to_path_buf());
+    }
+    let engine = Engine::new(RuleSet::load(&Sources::standard(&env)));
+    let verdict = engine.judge_script(command);
+    let mut reply = reply_for(&verdict, has_ask);
+    let errors = engine.rules.errors();
+    if let Reply::Deny(r) | Reply::Ask(r) = &mut reply {
+        for e in &errors {
+            r.push_str(&format!("  rules file {e}\n"));
+        }
+    }
+    redacted(reply)
+}
+
+fn redacted(reply: Reply) -> Reply {
+    match reply {
+        Reply::NoOpinion => Reply::NoOpinion,
+        Reply::Deny(r) => Reply::Deny(redact_text(&r)),
+        Reply::Ask(r) => Reply::Ask(redact_text(&r)),
+    }
+}
+
+/// Maps a verdict to a reply. The shell's own messages are reused so an agent reads the
+/// same explanation whichever way it came in; only a preview is worded differently,
+/// because a hook cannot run one in the command's place.
+pub fn reply_for(verdict: &Verdict, has_ask: bool) -> Reply {
+    if verdict.decision == Action::Confirm && has_ask {
+        return Reply::Ask(ask_reason(verdict));
+    }
+    match act::decide(verdict) {
+        Outcome::Run => Reply::NoOpinion,
+        Outcome::Refuse { message, .. } => Reply::Deny(message),
+        Outcome::Preview { argv, .. } => Reply::Deny(preview_reason(verdict, &argv)),
+    }
+}
+
+/// argv-aware redaction first (`--password VALUE` over two words, mysql's `-pSECRET`);
+/// the reply's text redaction then catches the rest.
+fn quote(argv: &[String]) -> String {
+    shell_words::join(crate::redact::redact_argv(argv))
+}
+
+fn rule_and_command(verdict: &Verdict) -> (String, String, String) {
+    let deciding = verdict.deciding();
+    let (id, reason) = match deciding.and_then(|c| c.deciding()) {
+        Some(m) => (m.id.clone(), m.reason.clone()),
+        None => ("interlock".to_owned(), verdict.reason()),
+    };
+    let command = deciding
+        .map(|c| quote(&c.command.argv()))
+        .unwrap_or_default();
+    (id, reason, command)
+}
+
+fn ask_reason(verdict: &Verdict) -> String {
+    let (id, reason, command) = rule_and_command(verdict);
+    format!("interlock: {id} needs a human to approve it: {reason}\n  command: {command}\n")
+}
+
+fn preview_reason(verdict: &Verdict, preview: &[String]) -> String {
+    let (id, reason, command) = rule_and_command(verdict);
+    format!(
+        "interlock: not run: {id}: {reason}\n  command: {command}\n  to do: run the preview instead to see what it would do: {}\n",
+        quote(preview)
+    )
+}
+
+/// The `interlock hook AGENT` process: stdin in, the host's answer out. A panic while
+/// judging is caught here and answered as a deny, because the host would read
+/// interlock's usual internal-error status as "hook failed, go ahead".
+pub fn main(agent: Agent) -> u8 {
+    let mut input = Vec::new();
+    let response = match std::io::stdin().read_to_end(&mut input) {
+        Err(e) => agent.fail(&failure_reason(agent, &HookError::Stdin(e))),
+        Ok(_) => std::panic::catch_unwind(|| answer(agent, &input))
+            .unwrap_or_else(|_| agent.fail(&failure_reason(agent, &HookError::Internal))),
+    };
+    let mut out = std::io::stdout().lock();
+    // If the host closed its end there is nobody left to answer; the status still says
+    // what happened.
+    let _ = out.write_all(response.stdout.as_bytes());
+    let _ = out.flush();
+    eprint!("{}", response.stderr);
+    response.code
+}
+
+// Helpers for reading the hosts' JSON, shared by the agents' files.
+
+/// The first of `names` present in `v`, as a string; `Ok(None)` when none is present.
+fn opt_str<'a>(
+    v: &'a Value,
+    names: &[&'static str],
+    field: &'static str,
+) -> Result<Option<&'a str>, HookError> {
+    for n in names {
+        if let Some(x) = v.get(n) {
+            return match x {
+                Value::String(s) => Ok(Some(s)),
+                Value::Null => Ok(None),
+                _ => Err(HookError::WrongType {
+                    field,
+                    expected: "a string",
+                }),
+            };
+        }
+    }
+    Ok(None)
+}
+
+fn req_str<'a>(
+    v: &'a Value,
+    names: &[&'static str],
+    field: &'static str,
+) -> Result<&'a str, HookError> {
+    opt_str(v, names, field)?.ok_or(HookError::Missing(field))
+}
+
+/// Checks the event name when the host sends one.
+fn check_event(v: &Value, names: &[&'static str], expected: &'static str) -> Result<(), HookError> {
+    match opt_str(v, names, "hook_event_name")? {
+        Some(got) if !got.eq_ignore_ascii_case(expected) => Err(HookError::WrongEvent {
+            got: got.to_owned(),
+            expected,
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn cwd_of(v: &Value) -> Option<PathBuf> {
+    v.get("cwd").and_then(Value::as_str).map(PathBuf::from)
+}
+
+/// Reads a tool call of the common shape — a tool name and an object of arguments with
+/// `command` in it — into a request: a shell tool is judged, any other tool whose
+/// arguments carry a command is refused, everything else passes.
+fn tool_request(
+    name: &str,
+    input: Option<&Value>,
+    shell_tools: &[&str],
+    cwd: Option<PathBuf>,
+) -> Result<Request, HookError> {
+    let command = match input {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(m)) => match m.get("command") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.as_str()),
+            Some(_) => {
+                return Err(HookError::WrongType {
+                    field: "tool_input.command",
+                    expected: "a string",
+                });
+            }
+        },
+        Some(_) => {
+            return Err(HookError::WrongType {
+                field: "tool_input",
+                expected: "an object",
+            });
+        }
+    };
+    if shell_tools.contains(&name) {
+        let command = command.ok_or(HookError::Missing("tool_input.command"))?;
+        return Ok(Request::Shell {
+            command: command.to_owned(),
+            cwd,
+        });
+    }
+    match command {
+        Some(_) => Err(HookError::UnknownToolWithCommand(name.to_owned())),
+        None => Ok(Request::PassThrough),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shell(cmd: &str) -> Request {
+        Request::Shell {
+            command: cmd.into(),
+            cwd: None,
+        }
+    }
+
+    #[test]
+    fn tool_requests_judge_shells_refuse_unknown_commands_and_pass_the_rest() {
+        let input = serde_json::json!({"command": "ls"});
+        assert_eq!(
+            tool_request("Bash", Some(&input), &["Bash"], None).unwrap(),
+            shell("ls")
+        );
+        assert!(matches!(
+            tool_request("mcp__x__run", Some(&input), &["Bash"], None),
+            Err(HookError::UnknownToolWithCommand(_))
+        ));
+        let read = serde_json::json!({"file_path": "/etc/hosts"});
+        assert_eq!(
+            tool_request("Read", Some(&read), &["Bash"], None).unwrap(),
+            Request::PassThrough
+        );
+        assert!(matches!(
+            tool_request("Bash", Some(&read), &["Bash"], None),
+            Err(HookError::Missing(_))
+        ));
+    }
+
+    #[test]
+    fn every_agent_denies_input_that_is_not_json() {
+        for agent in Agent::ALL {
+            let r = answer(agent, b"{not json");
+            let text = format!("{}{}", r.stdout, r.stderr);
+            assert!(text.contains("not JSON"), "{agent:?}: {text}");
+            match agent {
+                Agent::Claude | Agent::Codex | Agent::Gemini => {
+                    assert_eq!(r.code, BLOCKING_EXIT, "{agent:?}")
+                }
+                Agent::Cursor | Agent::Copilot => {
+                    assert_eq!(r.code, 0);
+                    assert!(r.stdout.contains("deny"), "{agent:?}: {}", r.stdout);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn reasons_are_redacted() {
+        let r = judge(
+            "psql postgres://app:hunter2secret@db/prod -c 'DROP DATABASE prod'",
+            None,
+            false,
+        );
+        let Reply::Deny(reason) = r else {
+            panic!("expected a deny, got {r:?}");
+        };
+        assert!(!reason.contains("hunter2secret"), "{reason}");
+        assert!(reason.contains(crate::redact::MASK), "{reason}");
+    }
+}
