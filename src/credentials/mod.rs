@@ -7,6 +7,7 @@ mod defaults;
 pub mod envpolicy;
 pub mod guard;
 pub mod profiles;
+pub mod session;
 pub mod user;
 
 use std::ffi::{OsStr, OsString};

@@ -6,12 +6,10 @@ use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 use super::exec;
-use crate::config::{self, Config};
 use crate::credentials::envpolicy::{self, EnvSection, Removal};
-use crate::credentials::user::{self, User};
-use crate::env::Env;
+use crate::credentials::session::{self, PER_USER_VARS};
+use crate::credentials::user;
 use crate::exit;
-use crate::rules::{RuleSet, Sources};
 
 /// The session's environment, in order, as name/value pairs.
 pub type EnvList = Vec<(OsString, OsString)>;
@@ -44,91 +42,6 @@ pub struct RunOptions {
     pub user: Option<String>,
 }
 
-/// Variables that point into the starting user's own directories; after dropping to
-/// another user they would send the agent's programs (and interlock) to the wrong place.
-const PER_USER_VARS: &[&str] = &[
-    "XDG_CONFIG_HOME",
-    "XDG_STATE_HOME",
-    "XDG_DATA_HOME",
-    "XDG_CACHE_HOME",
-    "XDG_RUNTIME_DIR",
-    "MAIL",
-];
-
-fn refuse(what: impl std::fmt::Display, todo: &str) -> u8 {
-    eprintln!("interlock run: {what}; the agent was not started.\n  to do: {todo}");
-    exit::USAGE
-}
-
-/// Reads the config and every rules file up front: a session must not start with a
-/// policy that half loads.
-fn load_policy() -> Result<Config, u8> {
-    let env = Env::from_process();
-    let cfg = match config::load(&env) {
-        Ok(c) => c,
-        Err(e) => {
-            return Err(refuse(
-                format_args!("the config file is broken: {e}"),
-                "fix the file, then start the session again",
-            ));
-        }
-    };
-    let rules = RuleSet::load(&Sources::standard(&env));
-    rules.load_all();
-    let errors = rules.errors();
-    if !errors.is_empty() {
-        for e in &errors {
-            eprintln!("interlock: rules file {e}");
-        }
-        return Err(refuse(
-            "a rules file does not load, so the session would not be guarded as configured",
-            "fix the file above (`interlock rules test` checks it), then start the session again",
-        ));
-    }
-    Ok(cfg)
-}
-
-fn explain(removed: &[Removal], kept: &[Removal], cfg: &Config, user: Option<&User>) {
-    let mut out = String::from("interlock run: the agent's environment (names only)\n");
-    if removed.is_empty() {
-        out.push_str("  nothing removed\n");
-    }
-    for r in removed {
-        out.push_str(&format!(
-            "  removed {}: {}\n",
-            r.name.to_string_lossy(),
-            r.why
-        ));
-    }
-    for k in kept {
-        out.push_str(&format!(
-            "  kept {}: [env] keep (by default removed: {})\n",
-            k.name.to_string_lossy(),
-            k.why
-        ));
-    }
-    out.push_str("  set PATH (interlock's shims first), SHELL (interlock), INTERLOCK_SESSION\n");
-    if let Some(u) = user {
-        out.push_str(&format!(
-            "  set HOME, USER, LOGNAME for user {} (uid {}, gid {})\n",
-            u.name, u.uid, u.gid
-        ));
-    }
-    let profiles = cfg.profiles.clone().unwrap_or_default();
-    if !profiles.is_empty() {
-        out.push_str("profiles (applied only to that tool, when its shim runs it):\n");
-    }
-    for (tool, p) in &profiles {
-        let set: Vec<&str> = p.set.keys().map(String::as_str).collect();
-        out.push_str(&format!("  {tool}: sets {}", set.join(", ")));
-        if !p.unset.is_empty() {
-            out.push_str(&format!("; unsets {}", p.unset.join(", ")));
-        }
-        out.push('\n');
-    }
-    print!("{out}");
-}
-
 /// A fresh session id: 16 random bytes from the kernel, in hex.
 pub fn session_id() -> std::io::Result<String> {
     let mut b = [0u8; 16];
@@ -152,14 +65,14 @@ pub fn run(opts: &RunOptions, agent: &[OsString]) -> u8 {
         eprintln!("interlock run: name the agent to start: interlock run -- AGENT [ARGS...]");
         return exit::USAGE;
     }
-    let cfg = match load_policy() {
+    let cfg = match session::load_policy() {
         Ok(c) => c,
         Err(code) => return code,
     };
     let user = match opts.user.as_deref().map(user::prepare).transpose() {
         Ok(u) => u,
         Err(e) => {
-            return refuse(
+            return session::refuse(
                 e,
                 "name an existing user, and start interlock as root to use --user",
             );
@@ -207,7 +120,7 @@ pub fn run(opts: &RunOptions, agent: &[OsString]) -> u8 {
     if opts.explain_env {
         let all: Vec<(OsString, OsString)> = std::env::vars_os().collect();
         let kept = envpolicy::kept(&section, &all);
-        explain(&removed, &kept, &cfg, user.as_ref());
+        session::explain(&removed, &kept, &cfg, user.as_ref());
         return exit::ALLOW;
     }
     let Some((program, args)) = split else {
