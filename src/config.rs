@@ -25,6 +25,8 @@ pub struct Config {
     pub env: Option<crate::credentials::EnvSection>,
     /// `[profiles.<tool>]`: per-tool credential profiles.
     pub profiles: Option<crate::credentials::Profiles>,
+    #[serde(default)]
+    pub confirm: Option<crate::confirm::ConfirmSection>,
 }
 
 impl Config {
@@ -34,6 +36,7 @@ impl Config {
         Config {
             env: self.env.or(weaker.env),
             profiles: self.profiles.or(weaker.profiles),
+            confirm: self.confirm.or(weaker.confirm),
         }
     }
 }

@@ -6,10 +6,12 @@
 
 pub mod cli;
 pub mod config;
+pub mod confirm;
 pub mod credentials;
 pub mod entry;
 pub mod env;
 pub mod exit;
+pub mod hash;
 pub mod hook;
 pub mod install;
 pub mod normalize;

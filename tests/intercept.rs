@@ -76,14 +76,24 @@ impl Fx {
         .into()
     }
 
-    /// A command with a clean, known environment.
+    /// A command with a clean, known environment, no controlling terminal (a confirm
+    /// must not prompt whoever runs the tests) and no waiting in the approvals queue.
     fn cmd(&self, program: impl AsRef<OsStr>) -> Command {
+        use std::os::unix::process::CommandExt;
         let mut c = Command::new(program);
         c.env_clear()
             .env("PATH", self.path())
             .env("HOME", &self.root)
             .env("INTERLOCK_SHIMS_DIR", &self.shims)
+            .env("CI", "true")
             .current_dir(&self.root);
+        // SAFETY: setsid is async-signal-safe; it detaches the controlling terminal.
+        unsafe {
+            c.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
         c
     }
 
@@ -280,7 +290,16 @@ fn dry_run_runs_the_preview_and_exits_101() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(101), "{}", stderr(&o));
-    assert!(stderr(&o).starts_with("interlock: dry run instead of: kubectl delete pod web-1"));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("interlock: dry run by kubectl-delete: "),
+        "{err}"
+    );
+    assert!(
+        err.contains("  command: kubectl delete pod web-1\n"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was changed"), "{err}");
     assert_eq!(
         f.argv_text().unwrap(),
         ["delete", "pod", "web-1", "--dry-run=server"]
@@ -314,7 +333,7 @@ fn confirm_without_a_preview_exits_102_and_never_runs() {
     let code = o.status.code().unwrap();
     assert!(code == 102 || code == 101, "{code} {}", stderr(&o));
     if code == 102 {
-        assert!(stderr(&o).contains("needs a human to approve"));
+        assert!(stderr(&o).starts_with("interlock: not approved by kubectl-drain: "));
         assert!(f.argv().is_none());
     }
 }

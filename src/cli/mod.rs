@@ -50,6 +50,12 @@ enum Cmd {
     },
     /// Write interlock's hook into an agent's settings (merged, idempotent; --uninstall).
     Install(crate::install::InstallArgs),
+    /// Approve a pending request, from your own terminal outside any agent session.
+    Approve(crate::confirm::cli::ApproveArgs),
+    /// Deny a pending request: the command that asked does not run.
+    Deny(crate::confirm::cli::DenyArgs),
+    /// The approvals queue: list pending requests, read them, approve or deny.
+    Approvals(crate::confirm::cli::ApprovalsArgs),
     /// Print the tool names that get a shim, one a line (used by install.sh).
     #[command(hide = true)]
     ShimsList,
@@ -132,6 +138,9 @@ pub fn main(args: Vec<OsString>) -> u8 {
         Cmd::Doctor => crate::entry::doctor::doctor(&env),
         Cmd::Hook { agent } => crate::hook::main(agent),
         Cmd::Install(a) => crate::install::run(&a, &env),
+        Cmd::Approve(a) => crate::confirm::cli::approve(&a, &env),
+        Cmd::Deny(a) => crate::confirm::cli::deny(&a, &env),
+        Cmd::Approvals(a) => crate::confirm::cli::approvals(&a, &env),
         Cmd::ShimsList => {
             for p in crate::rules::shimmed_programs() {
                 println!("{p}");

@@ -1,7 +1,15 @@
-//! Turning a verdict into what a shim or the shell does: run, refuse, or preview.
+//! Turning a verdict into what a shim or the shell does: run, refuse, preview, or ask a
+//! human. Every message starts with one stable, greppable line:
+//!
+//! - `interlock: blocked by RULE-ID: REASON` (exit 100)
+//! - `interlock: dry run by RULE-ID: REASON` (exit 101 when the preview succeeds)
+//! - `interlock: not approved by RULE-ID: REASON` (exit 102)
+//!
+//! then `  command: ...` (secrets redacted), then what happened and `  to do: ...`.
 
 use crate::exit;
-use crate::policy::Verdict;
+use crate::policy::{CommandVerdict, Verdict};
+use crate::redact::redact_argv;
 use crate::rules::{Action, Fallback};
 
 /// What to do with a judged command.
@@ -18,16 +26,47 @@ pub enum Outcome {
         argv: Vec<String>,
         message: String,
     },
+    /// A human must approve it first ([`crate::confirm::resolve`] asks).
+    Confirm(Box<Ask>),
 }
 
-/// Every command shown to the agent goes through here, so secrets are hidden once.
-fn quote(argv: &[String]) -> String {
-    shell_words::join(crate::redact::redact_argv(argv))
+/// Everything needed to ask a human about a command, and to act when none answers.
+#[derive(Debug)]
+pub struct Ask {
+    pub rule: String,
+    pub reason: String,
+    /// Where the rule is defined (`rules/kubernetes.toml:64`).
+    pub location: String,
+    /// How many different people must approve (two-person rule).
+    pub approvals: u8,
+    /// The command that decided, as judged (for its context: cluster, account, ...).
+    pub command: Option<CommandVerdict>,
+    /// The deciding command for people, secrets redacted.
+    pub shown: String,
+    /// The tool's own preview of the deciding command, if it has one.
+    pub preview: Option<Vec<String>>,
+    /// What the rule says to do when no human can answer.
+    pub fallback: Fallback,
+    /// The verdict was about one command (so its preview is a preview of the whole).
+    pub single: bool,
+    /// The argvs one approval covers: every command the shims would otherwise ask about
+    /// again (see `confirm::grant`). Commands whose rule is a dry run are not covered:
+    /// they stay previews even inside an approved script.
+    pub covered: Vec<Vec<String>>,
 }
 
-/// Decides the outcome. `what` is how to name the command to the agent (its argv for a
-/// shim, the script for the shell). A preview is only run when the verdict is about
-/// one command: the preview of one part of a compound command is not a preview of it.
+/// An argv for people: shell-quoted, secrets redacted.
+pub fn shown(argv: &[String]) -> String {
+    shell_words::join(redact_argv(argv))
+}
+
+/// The first line and the command line every message starts with.
+fn head(kind: &str, id: &str, reason: &str, command: &str) -> String {
+    format!("interlock: {kind} by {id}: {reason}\n  command: {command}\n")
+}
+
+/// Decides the outcome. A preview is only run when the verdict is about one command:
+/// the preview of one part of a compound command is not a preview of it.
 pub fn decide(v: &Verdict) -> Outcome {
     let deciding = v.deciding();
     let m = deciding.and_then(|c| c.deciding());
@@ -36,69 +75,154 @@ pub fn decide(v: &Verdict) -> Outcome {
         None => ("interlock".to_owned(), v.reason()),
     };
     let command = deciding
-        .map(|c| quote(&c.command.argv()))
+        .map(|c| shown(&c.command.argv()))
         .unwrap_or_default();
     let preview = deciding.and_then(|c| c.dry_run.clone());
     let single = v.commands.len() == 1;
-    let action = match v.decision {
-        Action::Allow => return Outcome::Run,
-        Action::Confirm => match m.map_or(Fallback::Block, |m| m.fallback) {
-            Fallback::DryRun if preview.is_some() => Action::DryRun,
-            _ => {
-                let mut message = format!(
-                    "interlock: not run: {id} needs a human to approve it: {reason}\n  command: {command}\n"
-                );
-                message.push_str(
-                    "  no human can be asked from here (there is no approval channel yet), so it was not run.\n",
-                );
-                match &preview {
-                    Some(p) => message.push_str(&format!(
-                        "  to do: run the preview `{}` and ask a human to run the real command\n",
-                        quote(p)
-                    )),
-                    None => message.push_str(
-                        "  to do: ask a human to review and run it outside the agent session\n",
-                    ),
-                }
-                return Outcome::Refuse {
-                    code: exit::NOT_APPROVED,
-                    message,
-                };
-            }
-        },
-        a => a,
+    match v.decision {
+        Action::Allow => Outcome::Run,
+        Action::Confirm => Outcome::Confirm(Box::new(Ask {
+            location: m.map(|m| m.location.clone()).unwrap_or_default(),
+            // Any confirm rule that matched may ask for more approvers: the most wins.
+            approvals: deciding
+                .map(|c| {
+                    c.matches
+                        .iter()
+                        .filter(|x| x.action == Action::Confirm)
+                        .map(|x| x.approvals)
+                        .max()
+                        .unwrap_or(1)
+                })
+                .unwrap_or(1)
+                .max(1),
+            fallback: m.map_or(Fallback::Block, |m| m.fallback),
+            command: deciding.cloned(),
+            covered: v
+                .commands
+                .iter()
+                .filter(|c| c.decision == Action::Confirm)
+                .map(|c| c.command.argv())
+                .collect(),
+            rule: id,
+            reason,
+            shown: command,
+            preview,
+            single,
+        })),
+        Action::DryRun => dry_run(&id, &reason, &command, preview, single, None),
+        Action::Block => blocked(&id, &reason, &command, preview.as_deref()),
+    }
+}
+
+fn blocked(id: &str, reason: &str, command: &str, preview: Option<&[String]>) -> Outcome {
+    let mut message = head("blocked", id, reason, command);
+    match preview {
+        Some(p) => message.push_str(&format!(
+            "  to do: see what it would do with `{}`; if it must really happen, ask a human to run it\n",
+            shown(p)
+        )),
+        None => message.push_str(
+            "  to do: find a less destructive way, or ask a human to run it outside the agent session\n",
+        ),
+    }
+    Outcome::Refuse {
+        code: exit::BLOCKED,
+        message,
+    }
+}
+
+/// The preview in place of the command; `why` says why no human approved it, when a
+/// confirm rule fell back to its dry run.
+fn dry_run(
+    id: &str,
+    reason: &str,
+    command: &str,
+    preview: Option<Vec<String>>,
+    single: bool,
+    why: Option<&str>,
+) -> Outcome {
+    let Some(p) = preview else {
+        // A rule with no preview is never a dry run (the loader refuses it); a verdict
+        // that still gets here is refused rather than run.
+        return blocked(id, reason, command, None);
     };
-    match (action, preview) {
-        (Action::DryRun, Some(p)) if single => Outcome::Preview {
-            message: format!(
-                "interlock: dry run instead of: {command}\n  rule {id}: {reason}\n  running: {}\n",
-                quote(&p)
-            ),
-            argv: p,
-        },
-        (Action::DryRun, Some(p)) => Outcome::Refuse {
-            code: exit::BLOCKED,
-            message: format!(
-                "interlock: blocked by {id}: {reason}\n  command: {command}\n  it is part of a longer script, so interlock cannot run a preview in its place.\n  to do: run the preview on its own: {}\n",
-                quote(&p)
-            ),
-        },
-        (_, p) => {
-            let mut message =
-                format!("interlock: blocked by {id}: {reason}\n  command: {command}\n");
-            match p {
-                Some(p) => message.push_str(&format!(
-                    "  to do: see what it would do with `{}`; if it must really happen, ask a human to run it\n",
-                    quote(&p)
-                )),
-                None => message.push_str(
-                    "  to do: find a less destructive way, or ask a human to run it outside the agent session\n",
-                ),
-            }
-            Outcome::Refuse {
-                code: exit::BLOCKED,
-                message,
-            }
+    if !single {
+        // Nothing runs, so the first line must not say "dry run".
+        let (kind, code) = match why {
+            Some(_) => ("not approved", exit::NOT_APPROVED),
+            None => ("blocked", exit::BLOCKED),
+        };
+        let mut message = head(kind, id, reason, command);
+        if let Some(why) = why {
+            message.push_str(&format!("  not run: {why}\n"));
         }
+        message.push_str(&format!(
+            "  it is part of a longer script, so interlock cannot run a preview in its place; nothing was run.\n  \
+             to do: run the preview on its own: {}\n",
+            shown(&p)
+        ));
+        return Outcome::Refuse { code, message };
+    }
+    let mut message = head("dry run", id, reason, command);
+    if let Some(why) = why {
+        message.push_str(&format!("  not approved: {why}\n"));
+    }
+    message.push_str(&format!(
+        "  preview: {} (the command itself does not run; nothing is changed)\n",
+        shown(&p)
+    ));
+    Outcome::Preview { argv: p, message }
+}
+
+/// Printed after a preview ran: the exit status alone must not be mistaken for success.
+pub fn preview_done(status: u8) -> String {
+    if status == exit::DRY_RUN {
+        format!(
+            "interlock: that was a dry run: nothing was changed (exit {}); to make the change, a human must run or approve the real command\n",
+            exit::DRY_RUN
+        )
+    } else {
+        format!(
+            "interlock: the dry run failed with exit {status}; nothing was changed by interlock, and the command itself did not run\n"
+        )
+    }
+}
+
+/// No human approved it because none could be asked (`why`): the rule's fallback, a
+/// preview or a refusal with exit 102.
+pub fn fallback(ask: &Ask, why: &str) -> Outcome {
+    if ask.fallback == Fallback::DryRun && ask.preview.is_some() {
+        return dry_run(
+            &ask.rule,
+            &ask.reason,
+            &ask.shown,
+            ask.preview.clone(),
+            ask.single,
+            Some(why),
+        );
+    }
+    not_approved(ask, why, "")
+}
+
+/// Not approved, with `why` (denied, timed out, no human) and an optional extra to-do.
+pub fn not_approved(ask: &Ask, why: &str, todo: &str) -> Outcome {
+    let mut message = head("not approved", &ask.rule, &ask.reason, &ask.shown);
+    message.push_str(&format!("  not run: {why}\n"));
+    if !todo.is_empty() {
+        message.push_str(&format!("  to do: {todo}\n"));
+    } else {
+        match &ask.preview {
+            Some(p) => message.push_str(&format!(
+                "  to do: run the preview `{}` and ask a human to approve the real command (`interlock approvals`)\n",
+                shown(p)
+            )),
+            None => message.push_str(
+                "  to do: ask a human to approve it (`interlock approvals` in their own terminal) or to run it outside the agent session\n",
+            ),
+        }
+    }
+    Outcome::Refuse {
+        code: exit::NOT_APPROVED,
+        message,
     }
 }

@@ -160,6 +160,8 @@ fn shell(args: Vec<OsString>) -> u8 {
         Err(e) => return crate::credentials::refuse(&name, &e),
     }
     cmd.arg0(&shell_arg0);
+    // Only an approval made here may hand the shims a grant; never one brought along.
+    cmd.env_remove(crate::confirm::grant::GRANT_VAR);
     if let Some(shims) = exec::shims_dir() {
         cmd.env("PATH", exec::path_with_shims(&shims));
     }
@@ -201,7 +203,13 @@ fn shell(args: Vec<OsString>) -> u8 {
     if verdict.decision != Action::Allow {
         crate::cli::report_load_errors(&engine);
     }
-    match act::decide(&verdict) {
+    let resolved = crate::confirm::settle(act::decide(&verdict), || {
+        crate::confirm::Subject::shell(rest, &script)
+    });
+    if let Some(token) = &resolved.grant {
+        cmd.env(crate::confirm::grant::GRANT_VAR, token);
+    }
+    match resolved.outcome {
         Outcome::Run => match stdin_script {
             None => {
                 let err = cmd.args(rest).exec();
@@ -213,16 +221,24 @@ fn shell(args: Vec<OsString>) -> u8 {
             eprint!("{message}");
             code
         }
+        Outcome::Confirm(_) => {
+            eprintln!(
+                "interlock: internal error: a confirmation was left unanswered; nothing was run"
+            );
+            exit::INTERNAL
+        }
         Outcome::Preview { argv, message } => {
             eprint!("{message}");
             if parsed.login {
                 cmd.arg("-l");
             }
-            match cmd.arg("-c").arg(shell_words::join(&argv)).status() {
+            let code = match cmd.arg("-c").arg(shell_words::join(&argv)).status() {
                 Ok(s) if s.success() => exit::DRY_RUN,
                 Ok(s) => exec::status_code(s),
-                Err(e) => exec::exec_failed(&real, &e),
-            }
+                Err(e) => return exec::exec_failed(&real, &e),
+            };
+            eprint!("{}", act::preview_done(code));
+            code
         }
     }
 }

@@ -43,7 +43,11 @@ fn shim(args: Vec<OsString>) -> u8 {
     }
 
     let depth_env = (exec::DEPTH_VAR, (depth + 1).to_string());
-    match act::decide(&verdict) {
+    let outcome = crate::confirm::settle(act::decide(&verdict), || {
+        crate::confirm::Subject::shim(&tool, rest, &argv)
+    })
+    .outcome;
+    match outcome {
         Outcome::Run => {
             let real = match exec::find_real(&tool) {
                 Ok(p) => p,
@@ -70,6 +74,12 @@ fn shim(args: Vec<OsString>) -> u8 {
             eprint!("{message}");
             code
         }
+        Outcome::Confirm(_) => {
+            eprintln!(
+                "interlock: internal error: a confirmation was left unanswered; nothing was run"
+            );
+            exit::INTERNAL
+        }
         Outcome::Preview { argv, message } => {
             eprint!("{message}");
             let Some((prog, pargs)) = argv.split_first() else {
@@ -89,7 +99,7 @@ fn shim(args: Vec<OsString>) -> u8 {
             };
             let mut cmd = Command::new(&real);
             creds.apply(&mut cmd);
-            match cmd
+            let code = match cmd
                 .arg0(prog)
                 .args(pargs)
                 .env(depth_env.0, depth_env.1)
@@ -97,8 +107,10 @@ fn shim(args: Vec<OsString>) -> u8 {
             {
                 Ok(s) if s.success() => exit::DRY_RUN,
                 Ok(s) => exec::status_code(s),
-                Err(e) => exec::exec_failed(&real, &e),
-            }
+                Err(e) => return exec::exec_failed(&real, &e),
+            };
+            eprint!("{}", act::preview_done(code));
+            code
         }
     }
 }

@@ -279,12 +279,25 @@ pub fn reply_for(verdict: &Verdict, has_ask: bool) -> Reply {
     if verdict.decision == Action::Confirm && has_ask {
         return Reply::Ask(ask_reason(verdict));
     }
-    match act::decide(verdict) {
+    let outcome = match act::decide(verdict) {
+        // A hook cannot wait in the approvals queue: the host is holding the agent's
+        // turn and has its own timeout. The rule's no-human fallback answers instead.
+        Outcome::Confirm(ask) => act::fallback(&ask, NO_ASK),
+        o => o,
+    };
+    match outcome {
         Outcome::Run => Reply::NoOpinion,
         Outcome::Refuse { message, .. } => Reply::Deny(message),
         Outcome::Preview { argv, .. } => Reply::Deny(preview_reason(verdict, &argv)),
+        // `fallback` never asks again; were it to, the answer is still no.
+        Outcome::Confirm(_) => Reply::Deny(ask_reason(verdict)),
     }
 }
+
+/// Why a confirm is a deny for hosts whose hooks have no "ask" answer.
+const NO_ASK: &str = "this agent's hook has no way to ask a human; a human can run it \
+                      themselves, or the agent can use interlock-bash as its shell, where the \
+                      approvals queue (`interlock approvals`) can ask one";
 
 /// argv-aware redaction first (`--password VALUE` over two words, mysql's `-pSECRET`);
 /// the reply's text redaction then catches the rest.

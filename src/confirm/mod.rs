@@ -1,0 +1,430 @@
+//! Confirmation that an agent cannot answer.
+//!
+//! A `confirm` verdict is resolved here, in this order:
+//!
+//! 1. **A grant** (shims only): the shell mode already had this exact argv approved as
+//!    part of a script in this session ([`grant`]). Used once.
+//! 2. **The terminal**: when `/dev/tty` opens, the human at it sees the command, rule,
+//!    reason and context and must type a random code shown there ([`tty`]). Nothing is
+//!    read from stdin, which the agent controls.
+//! 3. **The approvals queue**: with no terminal, a pending request is written to the
+//!    private state directory and the command waits, bounded, for `interlock approve`
+//!    from a human's own terminal ([`queue`]).
+//! 4. **The rule's fallback** (block or dry run) when nobody answers, when waiting is
+//!    switched off (`CI=true`, `INTERLOCK_NO_WAIT=1`, `[confirm] wait = false`), or when
+//!    anything on the way fails.
+
+pub mod cli;
+mod context;
+pub mod grant;
+pub mod queue;
+mod tty;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::entry::act::{self, Ask, Outcome};
+use crate::env::Env;
+
+/// Set by `interlock run` for the agent's session.
+pub const SESSION_VAR: &str = "INTERLOCK_SESSION";
+/// Any value but empty or `0` skips the approvals queue: the fallback applies at once.
+pub const NO_WAIT_VAR: &str = "INTERLOCK_NO_WAIT";
+
+const DEFAULT_TERMINAL_TIMEOUT: u64 = 60;
+const DEFAULT_QUEUE_TIMEOUT: u64 = 300;
+/// Upper bounds, so that a typo cannot leave an agent hanging for days.
+const MAX_TERMINAL_TIMEOUT: u64 = 3600;
+const MAX_QUEUE_TIMEOUT: u64 = 86_400;
+
+/// The `[confirm]` section of `config.toml`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConfirmSection {
+    /// Seconds the terminal prompt waits for an answer.
+    pub terminal_timeout: u64,
+    /// Seconds a command waits in the approvals queue before its fallback applies.
+    pub queue_timeout: u64,
+    /// `false`: never wait in the queue; apply the rule's fallback at once.
+    pub wait: bool,
+}
+
+impl Default for ConfirmSection {
+    fn default() -> Self {
+        ConfirmSection {
+            terminal_timeout: DEFAULT_TERMINAL_TIMEOUT,
+            queue_timeout: DEFAULT_QUEUE_TIMEOUT,
+            wait: true,
+        }
+    }
+}
+
+impl ConfirmSection {
+    pub fn terminal_timeout(&self) -> Duration {
+        Duration::from_secs(self.terminal_timeout.clamp(1, MAX_TERMINAL_TIMEOUT))
+    }
+
+    pub fn queue_timeout(&self) -> Duration {
+        Duration::from_secs(self.queue_timeout.clamp(1, MAX_QUEUE_TIMEOUT))
+    }
+}
+
+/// Everything that can go wrong while asking or recording a decision.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfirmError {
+    #[error("there is no state directory for approvals: set HOME or XDG_STATE_HOME")]
+    NoStateDir,
+    #[error("the approvals directory {path} cannot be used: {why}")]
+    UnsafeDir { path: PathBuf, why: String },
+    #[error("{what} {path}: {source}")]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid approval record ({source}); remove it")]
+    Corrupt {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("cannot read random bytes from /dev/urandom: {0}")]
+    Random(std::io::Error),
+    #[error("no pending request {0} (it was approved and used, denied, expired, or never existed)")]
+    NoSuchRequest(String),
+    #[error(
+        "request {0} has expired; the command that asked has given up and applied its fallback"
+    )]
+    Expired(String),
+    #[error("request {0} is no longer waiting: the command that asked has exited")]
+    Abandoned(String),
+    #[error("request {id} was already denied by {by}")]
+    Denied { id: String, by: String },
+    #[error(
+        "you ({user}) already approved request {id}; it needs {needed} different people, so someone else must approve it"
+    )]
+    SameApprover {
+        id: String,
+        user: String,
+        needed: u8,
+    },
+    #[error(
+        "refused: this process runs inside an interlock session ({why}), and an approval must come from a human outside the agent's session. Open a terminal of your own (not one the agent started) and run it there"
+    )]
+    InSession { why: String },
+    #[error(
+        "refused: there is no terminal (/dev/tty cannot be opened), and an approval must be typed by a human at one. Run it in your own terminal"
+    )]
+    NoTerminal,
+    #[error("request {id} changed while you were reading it; look at it again")]
+    Changed { id: String },
+}
+
+impl ConfirmError {
+    fn io(what: &'static str, path: &Path, source: std::io::Error) -> ConfirmError {
+        ConfirmError::Io {
+            what,
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+/// Where the command being confirmed comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// A PATH shim: the argv is the command.
+    Shim,
+    /// The shell mode: the whole script is approved, and a grant lets the shims it runs
+    /// through without asking again.
+    Shell,
+}
+
+/// The exact thing an approval binds to.
+#[derive(Clone, Debug)]
+pub struct Subject {
+    pub via: Via,
+    /// The exact argument bytes (for the shell mode, its arguments and the script).
+    pub argv: Vec<Vec<u8>>,
+    /// What people are shown, secrets redacted.
+    pub shown: String,
+    pub cwd: PathBuf,
+}
+
+impl Subject {
+    /// A shim's argv: the tool's name and the original argument bytes.
+    pub fn shim(tool: &str, rest: &[std::ffi::OsString], judged: &[String]) -> Subject {
+        use std::os::unix::ffi::OsStrExt;
+        Subject {
+            via: Via::Shim,
+            argv: std::iter::once(tool.as_bytes().to_vec())
+                .chain(rest.iter().map(|a| a.as_bytes().to_vec()))
+                .collect(),
+            shown: act::shown(judged),
+            cwd: cwd(),
+        }
+    }
+
+    /// The shell mode's arguments and the script it judged (which may have come from a
+    /// file or stdin rather than the arguments).
+    pub fn shell(args: &[std::ffi::OsString], script: &str) -> Subject {
+        use std::os::unix::ffi::OsStrExt;
+        Subject {
+            via: Via::Shell,
+            argv: args
+                .iter()
+                .map(|a| a.as_bytes().to_vec())
+                .chain(std::iter::once(script.as_bytes().to_vec()))
+                .collect(),
+            shown: crate::redact::redact_text(script),
+            cwd: cwd(),
+        }
+    }
+}
+
+fn cwd() -> PathBuf {
+    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("(unknown directory)"))
+}
+
+/// Resolves a `confirm` outcome by asking (see [`resolve`]); any other passes through.
+pub fn settle(outcome: Outcome, subject: impl FnOnce() -> Subject) -> Resolution {
+    match outcome {
+        Outcome::Confirm(ask) => resolve(&ask, &subject()),
+        o => Resolution::plain(o),
+    }
+}
+
+/// The outcome, and for the shell mode a grant token to hand to the real shell.
+#[derive(Debug)]
+pub struct Resolution {
+    pub outcome: Outcome,
+    pub grant: Option<String>,
+}
+
+impl Resolution {
+    fn plain(outcome: Outcome) -> Resolution {
+        Resolution {
+            outcome,
+            grant: None,
+        }
+    }
+}
+
+fn env_flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
+}
+
+/// Why waiting in the queue is switched off, if it is.
+fn no_wait_reason(cfg: &ConfirmSection) -> Option<&'static str> {
+    if std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1") {
+        Some("CI=true is set, so interlock does not wait for a human")
+    } else if env_flag(NO_WAIT_VAR) {
+        Some("INTERLOCK_NO_WAIT is set, so interlock does not wait for a human")
+    } else if !cfg.wait {
+        Some("`[confirm] wait = false` in config.toml, so interlock does not wait for a human")
+    } else {
+        None
+    }
+}
+
+pub fn session() -> Option<String> {
+    std::env::var(SESSION_VAR).ok().filter(|s| !s.is_empty())
+}
+
+/// Asks for a human's approval as described in the module docs, and says what to do.
+pub fn resolve(ask: &Ask, subject: &Subject) -> Resolution {
+    let env = Env::from_process();
+    if subject.via == Via::Shim
+        && let Some(token) = std::env::var_os(grant::GRANT_VAR)
+        && let Some(argv) = ask.command.as_ref().map(|c| c.command.argv())
+    {
+        match queue::state_dir(&env).and_then(|d| grant::consume(&d, &token, &argv)) {
+            Ok(true) => return Resolution::plain(Outcome::Run),
+            Ok(false) => {}
+            Err(e) => eprintln!("interlock: an earlier approval could not be checked ({e})"),
+        }
+    }
+    let cfg = match crate::config::load(&env) {
+        Ok(c) => c.confirm.unwrap_or_default(),
+        Err(e) => {
+            return Resolution::plain(act::fallback(
+                ask,
+                &format!(
+                    "config.toml does not load ({e}), so no human can be asked safely; fix the file"
+                ),
+            ));
+        }
+    };
+    let context = context::describe(ask.command.as_ref(), &subject.cwd);
+    // Two people cannot be one terminal prompt: a two-person rule always uses the queue.
+    let terminal = if ask.approvals <= 1 {
+        tty::Tty::open_foreground()
+    } else {
+        None
+    };
+    let asked = match terminal {
+        Some(t) => ask_at_terminal(&t, ask, subject, &context, &cfg),
+        None => ask_in_queue(&env, ask, subject, &context, &cfg),
+    };
+    if let Err(refused) = asked {
+        return Resolution::plain(refused);
+    }
+    let mut res = Resolution::plain(Outcome::Run);
+    if subject.via == Via::Shell && !ask.covered.is_empty() {
+        match queue::state_dir(&env).and_then(|d| grant::create(&d, &ask.covered)) {
+            Ok(token) => res.grant = Some(token),
+            // Without a grant the shims ask again: slower for the human, never looser.
+            Err(e) => eprintln!(
+                "interlock: approved, but the tools in it may ask again: cannot record the approval for them ({e})"
+            ),
+        }
+    }
+    res
+}
+
+/// `Err` carries what to do instead: the refusal or the rule's fallback.
+fn ask_at_terminal(
+    t: &tty::Tty,
+    ask: &Ask,
+    subject: &Subject,
+    context: &context::Context,
+    cfg: &ConfirmSection,
+) -> Result<(), Outcome> {
+    tty::confirm(t, ask, subject, context, cfg.terminal_timeout()).map_err(|why| {
+        act::not_approved(
+            ask,
+            &why,
+            "the human at the terminal did not approve it; do not retry it in another form. Ask them what to do instead",
+        )
+    })
+}
+
+fn ask_in_queue(
+    env: &Env,
+    ask: &Ask,
+    subject: &Subject,
+    context: &context::Context,
+    cfg: &ConfirmSection,
+) -> Result<(), Outcome> {
+    if let Some(why) = no_wait_reason(cfg) {
+        let why = if ask.approvals > 1 {
+            format!("it needs {} approvers; {why}", ask.approvals)
+        } else {
+            format!("there is no terminal to ask at, and {why}")
+        };
+        return Err(act::fallback(ask, &why));
+    }
+    match queue::ask_and_wait(env, ask, subject, context, cfg.queue_timeout()) {
+        Ok(queue::Waited::Approved) => Ok(()),
+        Ok(queue::Waited::Denied(by)) => Err(act::not_approved(
+            ask,
+            &format!("{by} denied it"),
+            "a human decided against it; do not retry it in another form. Ask them what to do instead",
+        )),
+        Ok(queue::Waited::Expired(after)) => Err(act::fallback(
+            ask,
+            &format!("nobody approved it within {} s", after.as_secs()),
+        )),
+        Ok(queue::Waited::Refused(why)) => Err(act::not_approved(ask, &why, "")),
+        Err(e) => Err(act::fallback(
+            ask,
+            &format!("the approvals queue cannot be used: {e}"),
+        )),
+    }
+}
+
+/// A short code for a human to type: unambiguous letters and digits.
+pub(crate) fn random_code(len: usize) -> Result<String, ConfirmError> {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let bytes = random_bytes(len)?;
+    Ok(bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect())
+}
+
+pub(crate) fn random_bytes(n: usize) -> Result<Vec<u8>, ConfirmError> {
+    use std::io::Read;
+    let mut b = vec![0u8; n];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut b))
+        .map_err(ConfirmError::Random)?;
+    Ok(b)
+}
+
+pub(crate) fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// A length-prefixed encoding, so that no two different lists hash alike.
+pub(crate) fn encode(parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for p in parts {
+        out.extend_from_slice(&(p.len() as u64).to_be_bytes());
+        out.extend_from_slice(p);
+    }
+    out
+}
+
+/// UTC time as `YYYY-MM-DD HH:MM:SS UTC` (no time-zone database needed).
+pub(crate) fn format_time(secs: u64) -> String {
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_shown_in_utc() {
+        assert_eq!(format_time(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(format_time(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(format_time(1_795_000_000), "2026-11-18 11:06:40 UTC");
+    }
+
+    #[test]
+    fn codes_use_the_unambiguous_alphabet() {
+        let c = random_code(32).unwrap();
+        assert_eq!(c.len(), 32);
+        assert!(c.chars().all(|ch| !"il01o".contains(ch)), "{c}");
+    }
+
+    #[test]
+    fn encoding_keeps_boundaries() {
+        assert_ne!(encode(&[b"ab", b"c"]), encode(&[b"a", b"bc"]));
+    }
+
+    #[test]
+    fn config_section_is_strict_and_defaults() {
+        let c: ConfirmSection = toml::from_str("queue_timeout = 5").unwrap();
+        assert_eq!(c.queue_timeout, 5);
+        assert_eq!(c.terminal_timeout, DEFAULT_TERMINAL_TIMEOUT);
+        assert!(c.wait);
+        assert!(toml::from_str::<ConfirmSection>("bogus = 1").is_err());
+        let zero = ConfirmSection {
+            queue_timeout: 0,
+            ..Default::default()
+        };
+        assert_eq!(zero.queue_timeout(), Duration::from_secs(1));
+    }
+}

@@ -1,0 +1,950 @@
+//! Confirmation through the real binary: the terminal prompt in a pseudo-terminal, the
+//! approvals queue with `interlock approve`/`deny`, grants from the shell mode to the
+//! shims, and each tool's dry-run rewrite against stub tools that record their argv.
+
+use std::ffi::{CString, OsStr};
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::FromRawFd;
+use std::os::unix::fs::symlink;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_interlock");
+/// Generous bounds for a loaded 2-core machine; tests never assert on durations.
+const PATIENCE: Duration = Duration::from_secs(60);
+const TOOLS: &[&str] = &[
+    "kubectl",
+    "terraform",
+    "helm",
+    "aws",
+    "git",
+    "pulumi",
+    "cdk",
+    "find",
+];
+
+/// A stub that records its argv (NUL-separated) and exits 0.
+const STUB: &str = "#!/bin/sh\nprintf '%s\\0' \"$@\" > \"@REC@/argv\"\nexit 0\n";
+
+struct Fx {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    shims: PathBuf,
+    real: PathBuf,
+    rec: PathBuf,
+}
+
+fn fx() -> Fx {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let (shims, real, rec) = (root.join("shims"), root.join("real"), root.join("rec"));
+    for d in [&shims, &real, &rec] {
+        std::fs::create_dir(d).unwrap();
+    }
+    let stub = STUB.replace("@REC@", rec.to_str().unwrap());
+    for t in TOOLS {
+        symlink(BIN, shims.join(t)).unwrap();
+        write_exe(&real.join(t), &stub);
+    }
+    Fx {
+        _dir: dir,
+        root,
+        shims,
+        real,
+        rec,
+    }
+}
+
+fn write_exe(p: &Path, text: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(p, text).unwrap();
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+impl Fx {
+    /// A command with a clean environment and no controlling terminal.
+    fn cmd(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut c = Command::new(program);
+        c.env_clear()
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}:/usr/local/bin:/usr/bin:/bin",
+                    self.shims.display(),
+                    self.real.display()
+                ),
+            )
+            .env("HOME", &self.root)
+            .env("INTERLOCK_SHIMS_DIR", &self.shims)
+            .current_dir(&self.root)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // SAFETY: setsid is async-signal-safe; it drops the controlling terminal.
+        unsafe {
+            c.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
+        c
+    }
+
+    fn shim(&self, tool: &str) -> Command {
+        self.cmd(self.shims.join(tool))
+    }
+
+    fn interlock(&self) -> Command {
+        self.cmd(BIN)
+    }
+
+    fn config(&self, text: &str) {
+        let d = self.root.join(".config/interlock");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("config.toml"), text).unwrap();
+    }
+
+    fn rules(&self, name: &str, text: &str) {
+        let d = self.root.join(".config/interlock/rules");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join(name), text).unwrap();
+    }
+
+    fn argv(&self) -> Option<Vec<String>> {
+        let b = std::fs::read(self.rec.join("argv")).ok()?;
+        let mut v: Vec<String> = b
+            .split(|c| *c == 0)
+            .map(|a| String::from_utf8(a.to_vec()).unwrap())
+            .collect();
+        v.pop();
+        Some(v)
+    }
+
+    fn clear_argv(&self) {
+        let _ = std::fs::remove_file(self.rec.join("argv"));
+    }
+
+    fn approvals_dir(&self) -> PathBuf {
+        self.root.join(".local/state/interlock/approvals")
+    }
+
+    fn request_ids(&self) -> Vec<String> {
+        let Ok(rd) = std::fs::read_dir(self.approvals_dir()) else {
+            return Vec::new();
+        };
+        let mut ids: Vec<String> = rd
+            .flatten()
+            .filter_map(|e| {
+                let n = e.file_name().to_string_lossy().into_owned();
+                n.strip_prefix("req-")?
+                    .strip_suffix(".json")
+                    .map(str::to_owned)
+            })
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// Waits for a request that is not in `known` to appear, and returns its id.
+    fn new_request(&self, known: &[String]) -> String {
+        let start = Instant::now();
+        loop {
+            if let Some(id) = self.request_ids().into_iter().find(|i| !known.contains(i)) {
+                return id;
+            }
+            assert!(start.elapsed() < PATIENCE, "no request appeared");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn request_path(&self, id: &str) -> PathBuf {
+        self.approvals_dir().join(format!("req-{id}.json"))
+    }
+
+    fn request(&self, id: &str) -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(self.request_path(id)).unwrap()).unwrap()
+    }
+
+    fn write_request(&self, id: &str, v: &serde_json::Value) {
+        // Whole-file replace, as interlock itself writes.
+        let tmp = self.approvals_dir().join(format!("test-{id}.tmp"));
+        std::fs::write(&tmp, serde_json::to_vec(v).unwrap()).unwrap();
+        std::fs::rename(&tmp, self.request_path(id)).unwrap();
+    }
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Waits for a child with a bound, killing it if it hangs.
+fn finish(mut child: Child) -> Output {
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if start.elapsed() > PATIENCE {
+            let _ = child.kill();
+            let o = child.wait_with_output().unwrap();
+            panic!("the command hung; stderr: {}", stderr(&o));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A pseudo-terminal that a child gets as its controlling terminal, with everything the
+/// terminal shows collected in the background.
+struct Pty {
+    master: File,
+    _slave: File,
+    slave_path: CString,
+    seen: Arc<Mutex<Vec<u8>>>,
+}
+
+fn pty() -> Pty {
+    // SAFETY: the standard posix_openpt sequence; every result is checked.
+    unsafe {
+        let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        assert!(m >= 0, "posix_openpt");
+        assert_eq!(libc::grantpt(m), 0);
+        assert_eq!(libc::unlockpt(m), 0);
+        let mut buf = [0 as libc::c_char; 128];
+        assert_eq!(libc::ptsname_r(m, buf.as_mut_ptr(), buf.len()), 0);
+        let slave_path = std::ffi::CStr::from_ptr(buf.as_ptr()).to_owned();
+        // Held open by the test, so the terminal stays up between the child's uses.
+        let s = libc::open(
+            slave_path.as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        );
+        assert!(s >= 0, "open slave");
+        let master = File::from_raw_fd(m);
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut reader = master.try_clone().unwrap();
+        let sink = seen.clone();
+        std::thread::spawn(move || {
+            let mut b = [0u8; 1024];
+            loop {
+                match reader.read(&mut b) {
+                    Ok(0) => break,
+                    Ok(n) => sink.lock().unwrap().extend_from_slice(&b[..n]),
+                    Err(e) if e.raw_os_error() == Some(libc::EIO) => {
+                        std::thread::sleep(Duration::from_millis(20));
+                    }
+                    Err(_) => break,
+                }
+            }
+        });
+        Pty {
+            master,
+            _slave: File::from_raw_fd(s),
+            slave_path,
+            seen,
+        }
+    }
+}
+
+impl Pty {
+    /// Makes the pty the child's controlling terminal (stdio stays as set: pipes).
+    fn attach(&self, c: &mut Command) {
+        let path = self.slave_path.clone();
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            c.pre_exec(move || {
+                libc::setsid();
+                let fd = libc::open(path.as_ptr(), libc::O_RDWR);
+                if fd < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                libc::ioctl(fd, libc::TIOCSCTTY, 0);
+                Ok(())
+            });
+        }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.seen.lock().unwrap()).into_owned()
+    }
+
+    /// Waits until the terminal has shown `needle`; returns everything shown so far.
+    fn wait_for(&self, needle: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let t = self.text();
+            if t.contains(needle) {
+                return t;
+            }
+            assert!(
+                start.elapsed() < PATIENCE,
+                "the terminal never showed {needle:?}; it showed: {t}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn type_text(&self, s: &str) {
+        (&self.master).write_all(s.as_bytes()).unwrap();
+    }
+
+    /// The code the prompt asks for.
+    fn code(&self) -> String {
+        let t = self.wait_for("and press Enter");
+        let after = &t[t.rfind("To run the command, type ").unwrap() + 25..];
+        after.split_whitespace().next().unwrap().to_owned()
+    }
+}
+
+fn spawn_in(pty: &Pty, mut c: Command) -> Child {
+    pty.attach(&mut c);
+    c.spawn().unwrap()
+}
+
+// ---- the terminal prompt ----
+
+#[test]
+fn terminal_right_code_runs_the_tool() {
+    let f = fx();
+    let t = pty();
+    let child = spawn_in(&t, {
+        let mut c = f.shim("kubectl");
+        c.args(["--context", "prod-eu", "drain", "node-1"]);
+        c
+    });
+    let code = t.code();
+    let shown = t.text();
+    assert!(shown.contains("kubectl-drain"), "{shown}");
+    assert!(shown.contains("kube context: prod-eu"), "{shown}");
+    t.type_text(&format!("{code}\n"));
+    let o = finish(child);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        f.argv().unwrap(),
+        ["--context", "prod-eu", "drain", "node-1"]
+    );
+}
+
+#[test]
+fn terminal_wrong_answer_does_not_run() {
+    let f = fx();
+    let t = pty();
+    let child = spawn_in(&t, {
+        let mut c = f.shim("kubectl");
+        c.args(["drain", "node-1"]);
+        c
+    });
+    let _ = t.code();
+    t.type_text("y\n");
+    let o = finish(child);
+    assert_eq!(o.status.code(), Some(102), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("interlock: not approved by kubectl-drain: "),
+        "{err}"
+    );
+    assert!(err.contains("not the code"), "{err}");
+    assert!(f.argv().is_none(), "the tool ran");
+}
+
+#[test]
+fn terminal_ctrl_c_does_not_run() {
+    let f = fx();
+    let t = pty();
+    let child = spawn_in(&t, {
+        let mut c = f.shim("kubectl");
+        c.args(["drain", "node-1"]);
+        c
+    });
+    let _ = t.code();
+    t.type_text("\x03");
+    let o = finish(child);
+    assert_eq!(o.status.code(), Some(102), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Ctrl-C"), "{}", stderr(&o));
+    assert!(f.argv().is_none(), "the tool ran");
+}
+
+#[test]
+fn terminal_timeout_does_not_run() {
+    let f = fx();
+    f.config("[confirm]\nterminal_timeout = 1\n");
+    let t = pty();
+    let child = spawn_in(&t, {
+        let mut c = f.shim("kubectl");
+        c.args(["drain", "node-1"]);
+        c
+    });
+    let o = finish(child);
+    assert_eq!(o.status.code(), Some(102), "{}", stderr(&o));
+    assert!(stderr(&o).contains("within 1 s"), "{}", stderr(&o));
+    assert!(f.argv().is_none(), "the tool ran");
+}
+
+#[test]
+fn terminal_answer_is_never_read_from_stdin() {
+    let f = fx();
+    f.config("[confirm]\nterminal_timeout = 3\n");
+    let t = pty();
+    let mut c = f.shim("kubectl");
+    c.args(["drain", "node-1"]).stdin(Stdio::piped());
+    let mut child = spawn_in(&t, c);
+    let code = t.code();
+    // The right answer, on stdin: the agent's channel. It must not count.
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(format!("{code}\n{code}\ny\n").as_bytes())
+        .unwrap();
+    let o = finish(child);
+    drop(stdin);
+    assert_eq!(o.status.code(), Some(102), "{}", stderr(&o));
+    assert!(f.argv().is_none(), "an answer on stdin ran the tool");
+}
+
+#[test]
+fn typeahead_before_the_prompt_is_discarded() {
+    let f = fx();
+    f.config("[confirm]\nterminal_timeout = 3\n");
+    let t = pty();
+    // Typed before the question appears: guessed answers must not count.
+    t.type_text("y\nyes\n");
+    let child = spawn_in(&t, {
+        let mut c = f.shim("kubectl");
+        c.args(["drain", "node-1"]);
+        c
+    });
+    let o = finish(child);
+    assert_eq!(o.status.code(), Some(102), "{}", stderr(&o));
+    assert!(f.argv().is_none(), "typeahead ran the tool");
+}
+
+// ---- the approvals queue ----
+
+/// A shim call that waits in the queue (no terminal).
+fn queued(f: &Fx, tool: &str, args: &[&str]) -> (Child, String) {
+    let known = f.request_ids();
+    let child = f.shim(tool).args(args).spawn().unwrap();
+    let id = f.new_request(&known);
+    (child, id)
+}
+
+/// `interlock approve ID` in a terminal of its own, answering `answer`.
+fn approve(f: &Fx, id: &str, answer: &str) -> (Output, String) {
+    let t = pty();
+    let mut c = f.interlock();
+    c.args(["approve", id]);
+    let child = spawn_in(&t, c);
+    let start = Instant::now();
+    let mut child = Some(child);
+    // Answer only if the question comes; a refusal ends without one.
+    loop {
+        if t.text().contains("[y/N]") {
+            t.type_text(&format!("{answer}\n"));
+            break;
+        }
+        if let Some(c) = child.as_mut()
+            && c.try_wait().unwrap().is_some()
+        {
+            break;
+        }
+        assert!(start.elapsed() < PATIENCE, "approve hung: {}", t.text());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = finish(child.take().unwrap());
+    (o, t.text())
+}
+
+#[test]
+fn queue_approve_runs_the_exact_command_once() {
+    let f = fx();
+    let (child, id) = queued(&f, "kubectl", &["drain", "node-1"]);
+    let req = f.request(&id);
+    assert_eq!(req["rule"], "kubectl-drain");
+    assert_eq!(req["argv"][0], "kubectl");
+    let mode = std::fs::metadata(f.approvals_dir()).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
+        0o700
+    );
+    let (o, shown) = approve(&f, &id, "y");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(shown.contains("kubectl drain node-1"), "{shown}");
+    let out = finish(child);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("interlock approve {id}")),
+        "the waiting line says how to approve: {err}"
+    );
+    assert_eq!(f.argv().unwrap(), ["drain", "node-1"]);
+    // Used once: the request is gone and cannot be approved again.
+    assert!(!f.request_path(&id).exists());
+    let (o, _) = approve(&f, &id, "y");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no pending request"), "{}", stderr(&o));
+}
+
+#[test]
+fn queue_answering_no_at_approve_changes_nothing() {
+    let f = fx();
+    f.config("[confirm]\nqueue_timeout = 2\n");
+    let (child, id) = queued(&f, "terraform", &["state", "rm", "aws_instance.web"]);
+    let (o, _) = approve(&f, &id, "n");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not approved"), "{}", stderr(&o));
+    let out = finish(child);
+    assert_eq!(out.status.code(), Some(102), "{}", stderr(&out));
+    assert!(f.argv().is_none());
+}
+
+#[test]
+fn queue_deny_refuses() {
+    let f = fx();
+    let (child, id) = queued(&f, "kubectl", &["drain", "node-1"]);
+    let o = f.interlock().args(["deny", &id]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = finish(child);
+    assert_eq!(out.status.code(), Some(102), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("interlock: not approved by kubectl-drain: "),
+        "{err}"
+    );
+    assert!(err.contains("denied it"), "{err}");
+    assert!(f.argv().is_none(), "a denied command ran");
+}
+
+#[test]
+fn queue_expiry_applies_the_fallback() {
+    let f = fx();
+    f.config("[confirm]\nqueue_timeout = 2\n");
+    // Fallback block: exit 102, not run.
+    let (child, id) = queued(&f, "terraform", &["state", "rm", "aws_instance.web"]);
+    let out = finish(child);
+    assert_eq!(out.status.code(), Some(102), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nobody approved it within 2 s"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(f.argv().is_none());
+    // The request is gone; approving it now is refused.
+    let (o, _) = approve(&f, &id, "y");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    // Fallback dry run: the preview runs, exit 101.
+    let (child, _) = queued(&f, "kubectl", &["drain", "node-1"]);
+    let out = finish(child);
+    assert_eq!(out.status.code(), Some(101), "{}", stderr(&out));
+    assert_eq!(f.argv().unwrap(), ["drain", "node-1", "--dry-run=server"]);
+}
+
+#[test]
+fn ci_skips_the_wait_and_applies_the_fallback() {
+    let f = fx();
+    for (var, value) in [("CI", "true"), ("INTERLOCK_NO_WAIT", "1")] {
+        let o = f
+            .shim("terraform")
+            .args(["state", "rm", "x"])
+            .env(var, value)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(102), "{}", stderr(&o));
+        assert!(stderr(&o).contains(var), "{}", stderr(&o));
+        assert!(f.request_ids().is_empty());
+    }
+    f.config("[confirm]\nwait = false\n");
+    let o = f
+        .shim("terraform")
+        .args(["state", "rm", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(102), "{}", stderr(&o));
+    assert!(stderr(&o).contains("wait = false"), "{}", stderr(&o));
+}
+
+#[test]
+fn two_pending_requests_are_approved_independently() {
+    let f = fx();
+    let (first, a) = queued(&f, "kubectl", &["drain", "node-a"]);
+    let (second, b) = queued(&f, "kubectl", &["drain", "node-b"]);
+    assert_ne!(a, b);
+    let (o, _) = approve(&f, &b, "y");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = finish(second);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(f.argv().unwrap(), ["drain", "node-b"]);
+    // The first is still waiting, unapproved.
+    assert!(f.request_path(&a).exists());
+    f.clear_argv();
+    let (o, _) = approve(&f, &a, "y");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = finish(first);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(f.argv().unwrap(), ["drain", "node-a"]);
+}
+
+#[test]
+fn a_replayed_approval_is_refused() {
+    let f = fx();
+    // Request A, approved and used; its approval record is kept by the "attacker".
+    let (first, a) = queued(&f, "kubectl", &["drain", "node-1"]);
+    let before = f.request(&a);
+    let (o, _) = approve(&f, &a, "y");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(finish(first).status.code(), Some(0));
+    let mut approved_a = before.clone();
+    approved_a["approvals"] = serde_json::json!([{
+        "user": "root", "uid": 0, "time": before["created"], "binding": before["binding"]
+    }]);
+    // The same command asks again: the old approval, copied in, approves nothing.
+    f.clear_argv();
+    let (second, b) = queued(&f, "kubectl", &["drain", "node-1"]);
+    f.write_request(&b, &approved_a);
+    let out = finish(second);
+    assert_eq!(out.status.code(), Some(102), "{}", stderr(&out));
+    assert!(stderr(&out).contains("altered"), "{}", stderr(&out));
+    assert!(f.argv().is_none(), "a replayed approval ran the command");
+    // Only the approval entry copied into the new request: wrong binding, not counted.
+    f.config("[confirm]\nqueue_timeout = 2\n");
+    let (third, c) = queued(&f, "kubectl", &["drain", "node-1"]);
+    let mut req = f.request(&c);
+    req["approvals"] = approved_a["approvals"].clone();
+    f.write_request(&c, &req);
+    let out = finish(third);
+    assert_eq!(out.status.code(), Some(101), "{}", stderr(&out));
+    assert_eq!(f.argv().unwrap(), ["drain", "node-1", "--dry-run=server"]);
+}
+
+#[test]
+fn an_altered_request_is_refused() {
+    let f = fx();
+    let (child, id) = queued(&f, "kubectl", &["drain", "node-1"]);
+    // Rewritten to look harmless and to bind to something else.
+    let mut req = f.request(&id);
+    req["command"] = "kubectl get pods".into();
+    req["binding"] = "0".repeat(64).into();
+    f.write_request(&id, &req);
+    let out = finish(child);
+    assert_eq!(out.status.code(), Some(102), "{}", stderr(&out));
+    assert!(stderr(&out).contains("altered"), "{}", stderr(&out));
+    assert!(f.argv().is_none());
+}
+
+#[test]
+fn approval_from_inside_a_session_or_without_a_terminal_is_refused() {
+    let f = fx();
+    f.config("[confirm]\nqueue_timeout = 30\n");
+    let (child, id) = queued(&f, "kubectl", &["drain", "node-1"]);
+    // Inside a session.
+    let t = pty();
+    let mut c = f.interlock();
+    c.args(["approve", &id]).env("INTERLOCK_SESSION", "abc");
+    let o = finish(spawn_in(&t, c));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("inside an interlock session"),
+        "{}",
+        stderr(&o)
+    );
+    // The variable removed, but a parent still carries it.
+    let t = pty();
+    let mut c = f.cmd("/bin/sh");
+    c.args([
+        "-c",
+        &format!("env -u INTERLOCK_SESSION {BIN} approve {id}; exit $?"),
+    ])
+    .env("INTERLOCK_SESSION", "abc");
+    let o = finish(spawn_in(&t, c));
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("ancestor process"), "{}", stderr(&o));
+    // No terminal.
+    let o = f.interlock().args(["approve", &id]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no terminal"), "{}", stderr(&o));
+    // Still pending and unapproved; deny it to end the test.
+    assert_eq!(f.request(&id)["approvals"], serde_json::json!([]));
+    f.interlock().args(["deny", &id]).output().unwrap();
+    assert_eq!(finish(child).status.code(), Some(102));
+    assert!(f.argv().is_none());
+}
+
+#[test]
+fn two_person_rule_needs_a_second_different_approver() {
+    let f = fx();
+    f.rules(
+        "two.toml",
+        r#"programs = ["kubectl"]
+
+[[rule]]
+id = "prod-drain-two-person"
+program = "kubectl"
+command = ["drain"]
+action = "confirm"
+approvals = 2
+reason = "draining a production node needs two people"
+"#,
+    );
+    // Two people cannot be one terminal prompt: it goes to the queue.
+    let (child, id) = queued(&f, "kubectl", &["drain", "node-1"]);
+    assert_eq!(f.request(&id)["approvals_needed"], 2);
+    let (o, _) = approve(&f, &id, "y");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("1 of 2"), "{}", stderr(&o));
+    // The same person again is refused.
+    let (o, _) = approve(&f, &id, "y");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("already approved"), "{}", stderr(&o));
+    assert!(f.argv().is_none(), "ran on one approval");
+    // A second user (uid 4242) approves the same binding, as their `interlock approve`
+    // would in a shared queue; then it runs.
+    let mut req = f.request(&id);
+    let second = serde_json::json!({
+        "user": "bob", "uid": 4242, "time": req["created"], "binding": req["binding"]
+    });
+    req["approvals"].as_array_mut().unwrap().push(second);
+    f.write_request(&id, &req);
+    let out = finish(child);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(f.argv().unwrap(), ["drain", "node-1"]);
+}
+
+#[test]
+fn approvals_list_shows_pending_requests() {
+    let f = fx();
+    let (child, id) = queued(&f, "kubectl", &["drain", "node-1"]);
+    let o = f
+        .interlock()
+        .args(["approvals", "--list"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains(&id) && out.contains("kubectl-drain"), "{out}");
+    f.interlock().args(["deny", &id]).output().unwrap();
+    assert_eq!(finish(child).status.code(), Some(102));
+}
+
+#[test]
+fn approvals_queue_in_a_terminal_approves() {
+    let f = fx();
+    let (child, id) = queued(&f, "kubectl", &["drain", "node-1"]);
+    let t = pty();
+    let mut c = f.interlock();
+    c.arg("approvals");
+    let ui = spawn_in(&t, c);
+    t.wait_for("number or id to open");
+    t.type_text("1\n");
+    t.wait_for("a = approve");
+    t.type_text("a\n");
+    t.wait_for("[y/N]");
+    t.type_text("y\n");
+    t.wait_for(&format!("approved request {id}"));
+    let out = finish(child);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    t.type_text("q\n");
+    assert_eq!(finish(ui).status.code(), Some(0));
+    assert_eq!(f.argv().unwrap(), ["drain", "node-1"]);
+}
+
+// ---- grants: one decision per command string ----
+
+#[test]
+fn a_script_approved_in_the_shell_is_not_asked_again_by_its_shims() {
+    let f = fx();
+    let t = pty();
+    let mut c = f.interlock();
+    c.args(["-c", "kubectl drain node-1 && echo \"$INTERLOCK_GRANT\""]);
+    let child = spawn_in(&t, c);
+    let code = t.code();
+    t.type_text(&format!("{code}\n"));
+    let o = finish(child);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let token = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+    assert_eq!(token.len(), 64, "the approved shell carries a grant token");
+    assert_eq!(f.argv().unwrap(), ["drain", "node-1"]);
+    assert_eq!(
+        t.text().matches("needs your approval").count(),
+        1,
+        "asked twice: {}",
+        t.text()
+    );
+    // The grant was used up: nothing is left behind to replay.
+    let grants = std::fs::read_dir(f.approvals_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("grant-"))
+        .count();
+    assert_eq!(grants, 0);
+    // Replaying the token for the same command asks again (here: no human, so the preview).
+    f.clear_argv();
+    let o = f
+        .shim("kubectl")
+        .args(["drain", "node-1"])
+        .env("INTERLOCK_GRANT", &token)
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(101), "{}", stderr(&o));
+    assert_eq!(f.argv().unwrap(), ["drain", "node-1", "--dry-run=server"]);
+}
+
+#[test]
+fn the_shell_never_passes_on_a_grant_it_did_not_make() {
+    let f = fx();
+    let o = f
+        .interlock()
+        .args(["-c", "echo \"[$INTERLOCK_GRANT]\""])
+        .env("INTERLOCK_GRANT", "brought-along")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "[]\n");
+}
+
+#[test]
+fn a_grant_token_brought_by_the_caller_is_worthless() {
+    let f = fx();
+    let o = f
+        .shim("kubectl")
+        .args(["drain", "node-1"])
+        .env("INTERLOCK_GRANT", "0123456789abcdef")
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(101), "{}", stderr(&o));
+    assert_eq!(f.argv().unwrap(), ["drain", "node-1", "--dry-run=server"]);
+}
+
+// ---- dry-run rewrites, tool by tool ----
+
+#[test]
+fn dry_run_rewrites_reach_the_tool() {
+    let f = fx();
+    // (argv, the preview argv the stub must receive). With no human (CI), confirm
+    // rules with a preview fall back to it; dry-run rules always run it.
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["kubectl", "delete", "pod", "web-1"],
+            &["delete", "pod", "web-1", "--dry-run=server"],
+        ),
+        (&["terraform", "apply", "-auto-approve"], &["plan"]),
+        (
+            &["terraform", "-chdir=infra", "apply"],
+            &["-chdir=infra", "plan"],
+        ),
+        (
+            &["helm", "uninstall", "web", "-n", "prod"],
+            &["uninstall", "web", "-n", "prod", "--dry-run"],
+        ),
+        (
+            &["aws", "ec2", "terminate-instances", "--instance-ids", "i-1"],
+            &[
+                "ec2",
+                "terminate-instances",
+                "--instance-ids",
+                "i-1",
+                "--dry-run",
+            ],
+        ),
+        (
+            &["aws", "s3", "rm", "s3://b/x", "--recursive"],
+            &["s3", "rm", "s3://b/x", "--recursive", "--dryrun"],
+        ),
+        (
+            &["aws", "s3", "sync", ".", "s3://b", "--delete"],
+            &["s3", "sync", ".", "s3://b", "--delete", "--dryrun"],
+        ),
+        (&["git", "clean", "-fdx"], &["clean", "-dx", "-n"]),
+        (
+            &["git", "push", "--force", "origin", "main"],
+            &["push", "--force", "origin", "main", "--dry-run"],
+        ),
+        (
+            &["pulumi", "up", "--yes", "-s", "prod"],
+            &["preview", "-s", "prod"],
+        ),
+        (
+            &["cdk", "deploy", "Api", "--require-approval", "never"],
+            &["diff", "Api"],
+        ),
+        (
+            &["find", "src", "-name", "*.orig", "-delete"],
+            &["src", "-name", "*.orig", "-print"],
+        ),
+    ];
+    for (argv, want) in cases {
+        f.clear_argv();
+        let o = f
+            .shim(argv[0])
+            .args(&argv[1..])
+            .env("CI", "true")
+            .output()
+            .unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(101), "{argv:?}: {err}");
+        assert!(err.starts_with("interlock: dry run by "), "{argv:?}: {err}");
+        assert!(err.contains("nothing was changed"), "{argv:?}: {err}");
+        assert_eq!(f.argv().unwrap(), *want, "{argv:?}");
+    }
+}
+
+#[test]
+fn blocked_commands_suggest_a_preview_that_runs() {
+    let f = fx();
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["kubectl", "delete", "ns", "prod"],
+            &["delete", "ns", "prod", "--dry-run=server"],
+        ),
+        (
+            &["terraform", "destroy", "-auto-approve"],
+            &["plan", "-destroy"],
+        ),
+        (&["pulumi", "destroy", "--yes"], &["preview", "--destroy"]),
+        (&["cdk", "destroy", "--force"], &["diff"]),
+    ];
+    for (argv, want) in cases {
+        f.clear_argv();
+        let o = f.shim(argv[0]).args(&argv[1..]).output().unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(100), "{argv:?}: {err}");
+        assert!(err.starts_with("interlock: blocked by "), "{err}");
+        assert!(f.argv().is_none(), "{argv:?} ran");
+        let suggested = err
+            .split('`')
+            .nth(1)
+            .unwrap_or_else(|| panic!("no preview suggested: {err}"));
+        // The suggestion is itself allowed, and reaches the tool as shown.
+        let o = f.interlock().args(["-c", suggested]).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{suggested}: {}", stderr(&o));
+        assert_eq!(f.argv().unwrap(), *want, "{suggested}");
+    }
+}
+
+#[test]
+fn messages_redact_secrets() {
+    let f = fx();
+    let o = f
+        .shim("kubectl")
+        .args(["--token", "s3cr3t-value", "delete", "ns", "prod"])
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(100), "{err}");
+    assert!(!err.contains("s3cr3t-value"), "{err}");
+    assert!(err.contains("[REDACTED]"), "{err}");
+}
+
+#[test]
+fn a_request_left_by_a_killed_command_cannot_be_approved() {
+    let f = fx();
+    let (mut child, id) = queued(&f, "kubectl", &["drain", "node-1"]);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (o, _) = approve(&f, &id, "y");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no longer waiting"), "{}", stderr(&o));
+    assert!(!f.request_path(&id).exists(), "the stale record stayed");
+    assert!(f.argv().is_none());
+}
