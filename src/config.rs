@@ -21,6 +21,10 @@ use crate::rules::LoadError;
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// `[env]`: the credential and code-injection environment policy.
+    pub env: Option<crate::credentials::EnvSection>,
+    /// `[profiles.<tool>]`: per-tool credential profiles.
+    pub profiles: Option<crate::credentials::Profiles>,
     #[serde(default)]
     pub confirm: Option<crate::confirm::ConfirmSection>,
     #[serde(default)]
@@ -38,6 +42,8 @@ impl Config {
     fn over(self, weaker: Config) -> Config {
         // Each section added above is layered here, as `a: self.a.or(weaker.a)`.
         Config {
+            env: self.env.or(weaker.env),
+            profiles: self.profiles.or(weaker.profiles),
             confirm: self.confirm.or(weaker.confirm),
             audit: self.audit.or(weaker.audit),
             context: self.context.or(weaker.context),

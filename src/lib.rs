@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod confirm;
 pub mod context;
+pub mod credentials;
 pub mod entry;
 pub mod env;
 pub mod exit;

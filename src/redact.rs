@@ -105,6 +105,41 @@ pub fn redact_text(text: &str) -> String {
     apply(&SHAPES, &|_| MASK.to_owned());
     apply(&URL_CREDENTIALS, &|c| format!("{}{MASK}@", &c[1]));
     apply(&PAIRS, &redact_pair);
+    redact_attached_p(&out)
+}
+
+/// mysql's `-pSECRET` inside a command line: every `-p...` word after a mysql-family
+/// program word, up to the end of that command (`;`, `|`, `&`, a newline).
+fn redact_attached_p(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_mysql = false;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let start = rest
+            .find(|c: char| !c.is_whitespace())
+            .unwrap_or(rest.len());
+        let (space, tail) = rest.split_at(start);
+        if space.contains('\n') {
+            in_mysql = false;
+        }
+        out.push_str(space);
+        let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
+        let (word, after) = tail.split_at(end);
+        let bare = word.trim_matches(|c| c == '"' || c == '\'');
+        let program = bare.rsplit('/').next().unwrap_or(bare);
+        if ATTACHED_P_PASSWORD.contains(&program) {
+            in_mysql = true;
+            out.push_str(word);
+        } else if in_mysql && bare.len() > 2 && bare.starts_with("-p") && !bare.starts_with("--") {
+            out.push_str(&format!("-p{MASK}"));
+        } else {
+            out.push_str(word);
+        }
+        if word.ends_with([';', '|', '&']) || matches!(word, ";" | "|" | "&&" | "||" | "&") {
+            in_mysql = false;
+        }
+        rest = after;
+    }
     out
 }
 
@@ -146,15 +181,15 @@ pub fn redact_argv(argv: &[String]) -> Vec<String> {
             out.push(MASK.to_owned());
             continue;
         }
+        if attached_p && arg.len() > 2 && arg.starts_with("-p") && !arg.starts_with("--") {
+            out.push(format!("-p{MASK}"));
+            continue;
+        }
         if i > 0 && arg.starts_with('-') && !arg.contains('=') && is_secret_name(arg) {
             // `--password VALUE`; mysql's bare `--password` prompts instead, but hiding
             // the next word then costs little.
             hide_next = true;
             out.push(arg.clone());
-            continue;
-        }
-        if attached_p && arg.len() > 2 && arg.starts_with("-p") && !arg.starts_with("--") {
-            out.push(format!("-p{MASK}"));
             continue;
         }
         out.push(redact_text(arg));
@@ -212,6 +247,11 @@ mod tests {
             argv(&["mysql", "-uroot", "-phunter2", "db"]),
             ["mysql", "-uroot", "-p[REDACTED]", "db"]
         );
+        // A password that happens to contain a secret-looking word hides only itself.
+        assert_eq!(
+            argv(&["mysql", "-pmy-SECRET", "-e", "select 1"]),
+            ["mysql", "-p[REDACTED]", "-e", "select 1"]
+        );
         // psql's -p is a port.
         assert_eq!(argv(&["psql", "-p5432"]), ["psql", "-p5432"]);
     }
@@ -233,6 +273,15 @@ mod tests {
         assert!(!t.contains("hunter2"), "{t}");
         let t = redact_text("docker run -e PGPASSWORD=hunter2 --namespace --token=abc img");
         assert!(!t.contains("hunter2") && !t.contains("abc"), "{t}");
+        let t = redact_text("echo ok; mysql -uroot -phunter2 prod -e 'DROP TABLE t'");
+        assert_eq!(
+            t,
+            "echo ok; mysql -uroot -p[REDACTED] prod -e 'DROP TABLE t'"
+        );
+        let t = redact_text("mysql -h db -p'hunter 2'");
+        assert!(!t.contains("hunter"), "{t}");
+        // psql's -p is a port, in text as in argv.
+        assert_eq!(redact_text("psql -p5432 -h db"), "psql -p5432 -h db");
     }
 
     #[test]

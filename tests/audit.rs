@@ -744,7 +744,8 @@ fn a_broken_config_stops_risky_commands_but_a_block_keeps_its_code() {
         .args(["delete", "deployment", "web"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(INTERNAL), "{}", stderr(&o));
+    // A broken config file is a usage error, as a broken rules file is.
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("config.toml:2"), "{}", stderr(&o));
     assert_eq!(f.calls(), 0);
     let o = f
@@ -758,8 +759,12 @@ fn a_broken_config_stops_risky_commands_but_a_block_keeps_its_code() {
         "{}",
         stderr(&o)
     );
+    // Even an allowed command does not run: the credential policy and profiles come
+    // from the same file, and interlock cannot apply them.
     let o = f.shim("kubectl").args(["get", "pods"]).output().unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("config.toml:2"), "{}", stderr(&o));
+    assert_eq!(f.calls(), 0);
 }
 
 #[test]

@@ -9,6 +9,7 @@ use super::RuleArgs;
 use crate::env::{Env, lossy};
 use crate::exit;
 use crate::policy::{CommandVerdict, Engine, Verdict, args};
+use crate::redact::{MASK, is_secret_name, redact_argv, redact_text};
 use crate::rules::Action;
 
 #[derive(Args, Debug)]
@@ -118,7 +119,7 @@ pub fn verdict_json(v: &Verdict) -> serde_json::Value {
     json!({
         "decision": v.decision.as_str(),
         "rule": rule.map(|m| m.id.clone()),
-        "reason": v.reason(),
+        "reason": redact_text(&v.reason()),
         "escalation": v.escalation,
         "context": v.deciding().and_then(|c| c.context.as_ref()).map(context_json),
         "commands": v.commands.iter().map(command_json).collect::<Vec<_>>(),
@@ -128,12 +129,12 @@ pub fn verdict_json(v: &Verdict) -> serde_json::Value {
 fn command_json(c: &CommandVerdict) -> serde_json::Value {
     let m = c.deciding();
     json!({
-        "argv": c.command.argv(),
+        "argv": redact_argv(&c.command.argv()),
         "decision": c.decision.as_str(),
         "rule": m.map(|m| m.id.clone()),
-        "reason": m.map(|m| m.reason.clone()),
-        "via": c.command.via,
-        "dry_run_argv": c.dry_run,
+        "reason": m.map(|m| redact_text(&m.reason)),
+        "via": c.command.via.iter().map(|v| redact_text(v)).collect::<Vec<_>>(),
+        "dry_run_argv": c.dry_run.as_deref().map(redact_argv),
         "context": c.context.as_ref().map(context_json),
     })
 }
@@ -150,8 +151,9 @@ fn context_json(c: &crate::context::Context) -> serde_json::Value {
     serde_json::Value::Object(m)
 }
 
+/// Every argv shown goes through here, so secrets are hidden once.
 fn quote(argv: &[String]) -> String {
-    shell_words::join(argv)
+    shell_words::join(redact_argv(argv))
 }
 
 pub fn verdict_text(v: &Verdict) -> String {
@@ -161,7 +163,12 @@ pub fn verdict_text(v: &Verdict) -> String {
         Some(c) => {
             let m = c.deciding().expect("deciding command has a match");
             s.push_str(&format!("{decision}: {}\n", quote(&c.command.argv())));
-            s.push_str(&format!("  rule {} ({}): {}\n", m.id, m.location, m.reason));
+            s.push_str(&format!(
+                "  rule {} ({}): {}\n",
+                m.id,
+                m.location,
+                redact_text(&m.reason)
+            ));
             if let Some(ctx) = &c.context {
                 s.push_str(&format!("  context: {ctx}\n"));
                 if let (Some(rule), Some(class)) = (&m.rule, ctx.class)
@@ -179,7 +186,7 @@ pub fn verdict_text(v: &Verdict) -> String {
                 s.push_str(&format!("  preview: {}\n", quote(d)));
             }
         }
-        None => s.push_str(&format!("{decision}: {}\n", v.reason())),
+        None => s.push_str(&format!("{decision}: {}\n", redact_text(&v.reason()))),
     }
     s
 }
@@ -192,7 +199,7 @@ pub fn explain(a: &ExplainArgs, env: &Env) -> u8 {
     }
     let mut out = String::new();
     match &a.shell {
-        Some(s) => out.push_str(&format!("script: {s}\n")),
+        Some(s) => out.push_str(&format!("script: {}\n", redact_text(s))),
         None => out.push_str(&format!(
             "argv: {}\n",
             quote(&a.argv.iter().map(lossy).collect::<Vec<_>>())
@@ -204,7 +211,7 @@ pub fn explain(a: &ExplainArgs, env: &Env) -> u8 {
         if !c.command.via.is_empty() {
             out.push_str(&format!(
                 "    found inside: {}\n",
-                c.command.via.join(" > ")
+                redact_text(&c.command.via.join(" > "))
             ));
         }
         if !c.command.env.is_empty() {
@@ -217,12 +224,20 @@ pub fn explain(a: &ExplainArgs, env: &Env) -> u8 {
         if c.command.problem.is_none() && !c.command.program.is_empty() {
             let pr = engine.rules.for_program(&c.command.program);
             let view = args::parse(&c.command.args, &pr.spec);
-            let ops: Vec<_> = view.operands.iter().map(|(_, w)| w.text.as_str()).collect();
+            // Operands shown as the redacted argv shows them: `--password hunter2`
+            // may read `hunter2` as an operand.
+            let shown = redact_argv(&c.command.argv());
+            let ops: Vec<&str> = view
+                .operands
+                .iter()
+                .map(|(i, w)| shown.get(i + 1).map_or(w.text.as_str(), String::as_str))
+                .collect();
             let opts: Vec<_> = view
                 .options
                 .iter()
                 .map(|o| match o.value {
-                    Some(v) => format!("{}={v}", o.name),
+                    Some(_) if is_secret_name(&o.name) => format!("{}={MASK}", o.name),
+                    Some(v) => format!("{}={}", o.name, redact_text(v)),
                     None => o.name.to_string(),
                 })
                 .collect();
@@ -241,7 +256,7 @@ pub fn explain(a: &ExplainArgs, env: &Env) -> u8 {
                 m.id,
                 m.action.as_str(),
                 m.location,
-                m.reason
+                redact_text(&m.reason)
             ));
             if let (Some(rule), Some(class)) = (&m.rule, c.context.as_ref().and_then(|x| x.class))
                 && rule.spec.action != m.action
@@ -265,8 +280,18 @@ pub fn explain(a: &ExplainArgs, env: &Env) -> u8 {
     out.push_str(&format!(
         "\ndecision: {} ({})\n",
         verdict.decision.as_str(),
-        verdict.reason()
+        redact_text(&verdict.reason())
     ));
+    // Options and operands are shown piecemeal; anything the argv redaction hid is
+    // hidden wherever it appears (`-pSECRET` read as a flag, a value read as an operand).
+    for c in &verdict.commands {
+        let argv = c.command.argv();
+        for (orig, shown) in argv.iter().zip(redact_argv(&argv)) {
+            if *orig != shown && !orig.is_empty() {
+                out = out.replace(orig.as_str(), &shown);
+            }
+        }
+    }
     print!("{out}");
     if verdict.decision == Action::Allow {
         exit::ALLOW

@@ -69,8 +69,20 @@ pub struct RunArgs {
     /// Do not set PR_SET_NO_NEW_PRIVS (lets setuid programs such as sudo gain privileges).
     #[arg(long, alias = "no-new-privs-off")]
     pub allow_new_privs: bool,
+    /// List, by name only, the variables the credential policy removes and why, and the
+    /// per-tool profiles; start nothing.
+    #[arg(long)]
+    pub explain_env: bool,
+    /// Started as root: become this user (groups, gid, uid, HOME) before starting the
+    /// agent, so it owns no credentials and cannot write interlock's files.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
     /// The agent to start, and its arguments.
-    #[arg(last = true, required = true, value_name = "AGENT [ARGS]...")]
+    #[arg(
+        last = true,
+        required_unless_present = "explain_env",
+        value_name = "AGENT [ARGS]..."
+    )]
     pub agent: Vec<OsString>,
 }
 
@@ -118,7 +130,14 @@ pub fn main(args: Vec<OsString>) -> u8 {
         Cmd::Check(a) => check::check(&a, &env),
         Cmd::Explain(a) => check::explain(&a, &env),
         Cmd::Rules(c) => rules_cmd::run(&c, &env),
-        Cmd::Run(a) => crate::entry::run::run(a.allow_new_privs, &a.agent),
+        Cmd::Run(a) => crate::entry::run::run(
+            &crate::entry::run::RunOptions {
+                allow_new_privs: a.allow_new_privs,
+                explain_env: a.explain_env,
+                user: a.user.clone(),
+            },
+            &a.agent,
+        ),
         Cmd::Doctor => crate::entry::doctor::doctor(&env),
         Cmd::Hook { agent } => crate::hook::main(agent),
         Cmd::Install(a) => crate::install::run(&a, &env),

@@ -23,9 +23,26 @@ pub struct Recorder {
     open_error: Option<String>,
 }
 
-/// Applies freeze and brake to `v`, and opens the log. `Err` is the message to print
-/// when the command must not run.
-pub fn prepare(entry: Entry, v: &mut Verdict, env: &Env) -> Result<Recorder, String> {
+/// Why a command must not run, and the exit code that says so.
+#[derive(Debug)]
+pub struct Refusal {
+    pub code: u8,
+    pub message: String,
+}
+
+impl From<String> for Refusal {
+    /// Anything but a broken config file is interlock failing to do its part.
+    fn from(message: String) -> Refusal {
+        Refusal {
+            code: exit::INTERNAL,
+            message,
+        }
+    }
+}
+
+/// Applies freeze and brake to `v`, and opens the log. `Err` says why the command must
+/// not run.
+pub fn prepare(entry: Entry, v: &mut Verdict, env: &Env) -> Result<Recorder, Refusal> {
     if v.is_plain_allow() {
         // Only when the config asks for allows to be recorded does an allow cost a
         // config read and a log write; a log that fails then only warns.
@@ -48,10 +65,18 @@ pub fn prepare(entry: Entry, v: &mut Verdict, env: &Env) -> Result<Recorder, Str
     let blocked = v.decision == Action::Block;
     if let Err(e) = governance::govern(v, env, Timestamp::now()) {
         if !blocked {
-            return Err(format!(
-                "interlock: not run: {e}\n  interlock reads config.toml to check change freezes and the speed brake before a risky command runs.\n  \
-                 to do: fix the problem above (see `interlock doctor`), then retry\n"
-            ));
+            // A config file that does not load is a usage error, as a rules file is.
+            let code = match e {
+                governance::GovernanceError::Config(_) => exit::USAGE,
+                _ => exit::INTERNAL,
+            };
+            return Err(Refusal {
+                code,
+                message: format!(
+                    "interlock: not run: {e}\n  interlock reads config.toml to check change freezes and the speed brake before a risky command runs.\n  \
+                     to do: fix the problem above (see `interlock doctor`), then retry\n"
+                ),
+            });
         }
         // A block stays a block, with its own message and code; say what else failed.
         eprintln!("interlock: note: {e}");
@@ -71,7 +96,13 @@ pub fn prepare(entry: Entry, v: &mut Verdict, env: &Env) -> Result<Recorder, Str
                 ),
             });
         }
-        Err(e) => return Err(format!("interlock: not run: config file {e}\n")),
+        // A config file that does not load is a usage error, as a rules file is.
+        Err(e) => {
+            return Err(Refusal {
+                code: exit::USAGE,
+                message: format!("interlock: not run: config file {e}\n"),
+            });
+        }
     };
     match Log::open(&cfg.audit.clone().unwrap_or_default(), env) {
         Ok(log) => Ok(Recorder {
@@ -88,7 +119,7 @@ pub fn prepare(entry: Entry, v: &mut Verdict, env: &Env) -> Result<Recorder, Str
                 "interlock: and the block could not be written to the audit log: {e}\n"
             )),
         }),
-        Err(e) => Err(audit::refusal(&e)),
+        Err(e) => Err(audit::refusal(&e).into()),
     }
 }
 

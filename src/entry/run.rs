@@ -6,6 +6,9 @@ use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 use super::exec;
+use crate::credentials::envpolicy::{self, EnvSection, Removal};
+use crate::credentials::session::{self, PER_USER_VARS};
+use crate::credentials::user;
 use crate::exit;
 
 /// The session's environment, in order, as name/value pairs.
@@ -19,10 +22,24 @@ fn set(env: &mut EnvList, name: &str, value: impl Into<OsString>) {
     }
 }
 
-/// Removes or replaces credentials before the agent sees them. Deliberately a no-op for
-/// now: the scrubbing policy (allowlist, denylist, per-tool profiles) is its own issue.
-pub fn apply_credential_policy(env: &mut EnvList) {
-    let _ = env;
+/// Removes credentials and code-injecting variables before the agent sees them, as the
+/// `[env]` section says; returns what was removed. Per-tool profiles are not applied
+/// here: they reach only their tool, through its shim.
+pub fn apply_credential_policy(env: &mut EnvList, section: &EnvSection) -> Vec<Removal> {
+    let removed = envpolicy::judge(section, env);
+    env.retain(|(k, _)| !removed.iter().any(|r| &r.name == k));
+    removed
+}
+
+/// How `interlock run` was asked to start the agent.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Leave PR_SET_NO_NEW_PRIVS off.
+    pub allow_new_privs: bool,
+    /// Print what the policy removes and sets, and start nothing.
+    pub explain_env: bool,
+    /// Drop from root to this user before starting the agent.
+    pub user: Option<String>,
 }
 
 /// A fresh session id: 16 random bytes from the kernel, in hex.
@@ -42,10 +59,24 @@ fn set_no_new_privs() -> std::io::Result<()> {
     }
 }
 
-pub fn run(allow_new_privs: bool, agent: &[OsString]) -> u8 {
-    let Some((program, args)) = agent.split_first() else {
+pub fn run(opts: &RunOptions, agent: &[OsString]) -> u8 {
+    let split = agent.split_first();
+    if split.is_none() && !opts.explain_env {
         eprintln!("interlock run: name the agent to start: interlock run -- AGENT [ARGS...]");
         return exit::USAGE;
+    }
+    let cfg = match session::load_policy() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let user = match opts.user.as_deref().map(user::prepare).transpose() {
+        Ok(u) => u,
+        Err(e) => {
+            return session::refuse(
+                e,
+                "name an existing user, and start interlock as root to use --user",
+            );
+        }
     };
     let mut env: EnvList = std::env::vars_os().collect();
     match exec::shims_dir() {
@@ -78,12 +109,36 @@ pub fn run(allow_new_privs: bool, agent: &[OsString]) -> u8 {
             return exit::INTERNAL;
         }
     }
-    apply_credential_policy(&mut env);
-    if !allow_new_privs && let Err(e) = set_no_new_privs() {
+    let section = cfg.env.clone().unwrap_or_default();
+    let removed = apply_credential_policy(&mut env, &section);
+    if let Some(u) = &user {
+        env.retain(|(k, _)| !PER_USER_VARS.iter().any(|v| k == v));
+        set(&mut env, "HOME", u.home.clone());
+        set(&mut env, "USER", u.name.clone());
+        set(&mut env, "LOGNAME", u.name.clone());
+    }
+    if opts.explain_env {
+        let all: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+        let kept = envpolicy::kept(&section, &all);
+        session::explain(&removed, &kept, &cfg, user.as_ref());
+        return exit::ALLOW;
+    }
+    let Some((program, args)) = split else {
+        return exit::USAGE;
+    };
+    if !opts.allow_new_privs
+        && let Err(e) = set_no_new_privs()
+    {
         eprintln!(
             "interlock run: cannot set no_new_privs ({e}), so setuid programs such as sudo could escape the session; \
              the agent was not started. Use --allow-new-privs to start it anyway"
         );
+        return exit::INTERNAL;
+    }
+    if let Some(u) = &user
+        && let Err(e) = user::become_user(u)
+    {
+        eprintln!("interlock run: {e}; the agent was not started");
         return exit::INTERNAL;
     }
     let err = Command::new(program)

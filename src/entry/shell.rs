@@ -157,6 +157,10 @@ fn shell(args: Vec<OsString>) -> u8 {
         flavor.into()
     };
     let mut cmd = Command::new(&real);
+    match crate::credentials::for_exec(None) {
+        Ok(creds) => creds.apply(&mut cmd),
+        Err(e) => return crate::credentials::refuse(&name, &e),
+    }
     cmd.arg0(&shell_arg0);
     // Only an approval made here may hand the shims a grant; never one brought along.
     cmd.env_remove(crate::confirm::grant::GRANT_VAR);
@@ -204,9 +208,9 @@ fn shell(args: Vec<OsString>) -> u8 {
     }
     let recorder = match record::prepare(Entry::Shell, &mut verdict, &env) {
         Ok(r) => r,
-        Err(message) => {
-            eprint!("{message}");
-            return exit::INTERNAL;
+        Err(refusal) => {
+            eprint!("{}", refusal.message);
+            return refusal.code;
         }
     };
     let judged = || Judged::Script(&script);

@@ -46,9 +46,9 @@ fn shim(args: Vec<OsString>) -> u8 {
     }
     let recorder = match record::prepare(Entry::Shim, &mut verdict, &env) {
         Ok(r) => r,
-        Err(message) => {
-            eprint!("{message}");
-            return exit::INTERNAL;
+        Err(refusal) => {
+            eprint!("{}", refusal.message);
+            return refusal.code;
         }
     };
     let judged = || Judged::Argv(&argv);
@@ -71,12 +71,18 @@ fn shim(args: Vec<OsString>) -> u8 {
                     return exit::NOT_FOUND;
                 }
             };
+            let creds = match crate::credentials::for_exec(Some(&tool)) {
+                Ok(c) => c,
+                Err(e) => return crate::credentials::refuse(&tool, &e),
+            };
             if let Err(message) = record(&Outcome::Run, None) {
                 eprint!("{message}");
                 return exit::INTERNAL;
             }
             // The original bytes, not the text judged: nothing is re-encoded.
-            let err = Command::new(&real)
+            let mut cmd = Command::new(&real);
+            creds.apply(&mut cmd);
+            let err = cmd
                 .arg0(&arg0)
                 .args(rest)
                 .env(depth_env.0, depth_env.1)
@@ -101,7 +107,11 @@ fn shim(args: Vec<OsString>) -> u8 {
             ref message,
         } => {
             eprint!("{message}");
-            let (code, status) = run_preview(preview, depth_env);
+            let creds = match crate::credentials::for_exec(Some(&tool)) {
+                Ok(c) => c,
+                Err(e) => return crate::credentials::refuse(&tool, &e),
+            };
+            let (code, status) = run_preview(preview, depth_env, &creds);
             if status.is_some() {
                 eprint!("{}", act::preview_done(code));
             }
@@ -118,7 +128,11 @@ fn shim(args: Vec<OsString>) -> u8 {
 
 /// Runs the tool's preview as a child, so its exit status is known (and logged).
 /// Returns interlock's exit code and the preview's own status, when it ran.
-fn run_preview(argv: &[String], depth_env: (&str, String)) -> (u8, Option<i32>) {
+fn run_preview(
+    argv: &[String],
+    depth_env: (&str, String),
+    creds: &crate::credentials::ExecEnv,
+) -> (u8, Option<i32>) {
     let Some((prog, pargs)) = argv.split_first() else {
         return (exit::INTERNAL, None);
     };
@@ -130,7 +144,9 @@ fn run_preview(argv: &[String], depth_env: (&str, String)) -> (u8, Option<i32>) 
             return (exit::NOT_FOUND, None);
         }
     };
-    match Command::new(&real)
+    let mut cmd = Command::new(&real);
+    creds.apply(&mut cmd);
+    match cmd
         .arg0(prog)
         .args(pargs)
         .env(depth_env.0, depth_env.1)

@@ -299,8 +299,10 @@ const NO_ASK: &str = "this agent's hook has no way to ask a human; a human can r
                       themselves, or the agent can use interlock-bash as its shell, where the \
                       approvals queue (`interlock approvals`) can ask one";
 
+/// argv-aware redaction first (`--password VALUE` over two words, mysql's `-pSECRET`);
+/// the reply's text redaction then catches the rest.
 fn quote(argv: &[String]) -> String {
-    shell_words::join(argv)
+    shell_words::join(crate::redact::redact_argv(argv))
 }
 
 fn rule_and_command(verdict: &Verdict) -> (String, String, String) {

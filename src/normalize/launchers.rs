@@ -329,7 +329,7 @@ pub(super) fn unwrap(
 ) -> Unwrapped {
     if let Some(s) = SIMPLE.iter().find(|s| s.names.contains(&name)) {
         // `sudo -s`/`-i` with no command is an interactive shell: nothing to judge.
-        return simple(s, args);
+        return simple(s, args, env);
     }
     match name {
         "env" => env_cmd(args, ctx, env, out),
@@ -405,7 +405,30 @@ fn argv_or_done(rest: &[Word]) -> Unwrapped {
     }
 }
 
-fn simple(s: &Simple, args: &[Word]) -> Unwrapped {
+/// `NAME=value` words a launcher takes before the command (sudo's environment).
+fn take_assignments(args: &[Word], i: &mut usize, env: &mut Vec<(String, Word)>) {
+    while let Some(w) = args.get(*i) {
+        let Some((k, v)) = w.text.split_once('=') else {
+            return;
+        };
+        let name_ok = !k.is_empty()
+            && !k.starts_with(|c: char| c.is_ascii_digit())
+            && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !name_ok {
+            return;
+        }
+        env.push((
+            k.to_owned(),
+            Word {
+                text: v.to_owned(),
+                ..w.clone()
+            },
+        ));
+        *i += 1;
+    }
+}
+
+fn simple(s: &Simple, args: &[Word], env: &mut Vec<(String, Word)>) -> Unwrapped {
     let mut i = 0;
     let mut operands = s.operands;
     while i < args.len() {
@@ -438,6 +461,10 @@ fn simple(s: &Simple, args: &[Word]) -> Unwrapped {
     while operands > 0 && i < args.len() {
         operands -= 1;
         i += 1;
+    }
+    // `sudo FOO=1 kubectl ...`: the command follows the assignments.
+    if s.names.contains(&"sudo") || s.names.contains(&"doas") {
+        take_assignments(args, &mut i, env);
     }
     argv_or_done(&args[i..])
 }
@@ -503,6 +530,19 @@ fn env_cmd(
             return Unwrapped::Done;
         }
         if is_option(&args[i]) {
+            // Unsetting is recorded as an empty value: self-protection needs to see
+            // `env -i` and `env -u PATH` drop the shims, and `-u INTERLOCK_*`.
+            let unset = match t {
+                "-i" | "--ignore-environment" => Some("PATH"),
+                "-u" | "--unset" => args.get(i + 1).map(|w| w.text.as_str()),
+                _ => t.strip_prefix("--unset=").or_else(|| {
+                    t.strip_prefix("-u")
+                        .filter(|v| !v.is_empty() && !t.starts_with("--"))
+                }),
+            };
+            if let Some(name) = unset {
+                env.push((name.to_owned(), Word::literal("")));
+            }
             if matches!(t, "-u" | "--unset" | "-C" | "--chdir" | "-P") {
                 i += 1;
             }

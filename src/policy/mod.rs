@@ -5,9 +5,10 @@ pub mod args;
 mod dryrun;
 mod examples;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::context::{Context, ContextSource};
+use crate::credentials::guard::{self, Protected};
 use crate::normalize::{self, Command, Problem};
 use crate::parse::Word;
 use crate::rules::{Action, Fallback, NestedSpec, ProgramRules, Rule, RuleSet, glob};
@@ -107,6 +108,9 @@ pub struct Engine {
     /// Where commands point. Without it, rules with `environments` keep their own
     /// action (the strict default) and no context is shown.
     pub context: Option<Box<dyn ContextSource>>,
+    /// interlock's own files, for the self-protection checks; worked out from the
+    /// process the first time a command touches files.
+    protected: OnceLock<Protected>,
 }
 
 impl Engine {
@@ -114,12 +118,24 @@ impl Engine {
         Engine {
             rules,
             context: None,
+            protected: OnceLock::new(),
         }
     }
 
     pub fn with_context(mut self, source: Box<dyn ContextSource>) -> Engine {
         self.context = Some(source);
         self
+    }
+
+    /// An engine that protects the given locations instead of the process's own.
+    pub fn with_protected(rules: RuleSet, protected: Protected) -> Engine {
+        let cell = OnceLock::new();
+        let _ = cell.set(protected);
+        Engine {
+            rules,
+            context: None,
+            protected: cell,
+        }
     }
 
     /// Judges a shell command string, as the shell mode sees it.
@@ -147,9 +163,17 @@ impl Engine {
         let mut out = Vec::with_capacity(commands.len());
         let mut queue: std::collections::VecDeque<Command> = commands.into();
         let mut budget = 256usize;
+        let mut walk = Protected::walk(&self.protected);
+        let guarded = |p: &str| !self.rules.for_program(p).rules.is_empty();
         while let Some(cmd) = queue.pop_front() {
             budget = budget.saturating_sub(1);
-            let v = self.judge_one(cmd, load_errors, &mut queue, budget == 0, context);
+            // Self-protection is checked on every command and no rules file can turn
+            // it off; the rules still judge too, so `rm -rf /` keeps its own reason.
+            let finding = walk.check(&cmd, &guarded);
+            let mut v = self.judge_one(cmd, load_errors, &mut queue, budget == 0, context);
+            if let Some(f) = finding {
+                self_protect(&mut v, f);
+            }
             out.push(v);
         }
         let decision = out
@@ -263,12 +287,30 @@ impl Engine {
     }
 }
 
+/// Adds a self-protection block: first when it names interlock's own files, else after
+/// the rules' own blocks (`rm -rf /` is better explained by its rule).
+fn self_protect(v: &mut CommandVerdict, f: guard::Finding) {
+    let at = if f.direct {
+        0
+    } else {
+        v.matches
+            .iter()
+            .position(|m| m.action != Action::Block)
+            .unwrap_or(v.matches.len())
+    };
+    v.matches
+        .insert(at, Match::builtin(f.id, Action::Block, f.reason));
+    v.decision = Action::Block;
+    v.dry_run = None;
+}
+
 fn problem_match(p: &Problem) -> Match {
     match p {
+        // A parser's message can quote the script, and the script can hold secrets.
         Problem::Parse(e) => Match::builtin(
             "unparseable",
             Action::Block,
-            format!("{e}; interlock runs nothing it cannot read. Simplify the command or split it into several"),
+            crate::redact::redact_text(&format!("{e}; interlock runs nothing it cannot read. Simplify the command or split it into several")),
         ),
         Problem::TooDeep => Match::builtin(
             "nested-too-deep",
