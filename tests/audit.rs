@@ -2,9 +2,10 @@
 //! through the real binary: shims in a temporary HOME, stub tools that record their
 //! argv, and config files written per test.
 
+use std::io::Write;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_interlock");
 const BLOCKED: i32 = 100;
@@ -811,4 +812,41 @@ fn the_shell_and_the_shim_each_record_their_decision() {
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[2]["decision"], "block");
     assert_eq!(lines[2]["rule"], "kubectl-delete-namespace");
+}
+
+#[test]
+fn a_hook_records_its_decision() {
+    let f = fx();
+    let payload = serde_json::json!({
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": { "command": "kubectl --context prod-eu delete ns payments" },
+        "cwd": f.root,
+    });
+    let mut child = f
+        .interlock()
+        .args(["hook", "claude"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(payload.to_string().as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(
+        stdout(&o).contains("\"deny\""),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let lines = f.log_lines();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["entry"], "hook");
+    assert_eq!(lines[0]["decision"], "block");
+    assert_eq!(lines[0]["outcome"], "blocked");
 }

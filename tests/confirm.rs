@@ -478,6 +478,14 @@ fn queue_approve_runs_the_exact_command_once() {
         "the waiting line says how to approve: {err}"
     );
     assert_eq!(f.argv().unwrap(), ["drain", "node-1"]);
+    // The audit log says who approved it.
+    let log = std::fs::read_to_string(f.root.join(".local/state/interlock/audit.log")).unwrap();
+    let line: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(line["outcome"], "approved", "{line}");
+    assert!(
+        line["approved_by"].as_array().is_some_and(|a| a.len() == 1),
+        "{line}"
+    );
     // Used once: the request is gone and cannot be approved again.
     assert!(!f.request_path(&id).exists());
     let (o, _) = approve(&f, &id, "y");

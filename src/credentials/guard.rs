@@ -556,6 +556,12 @@ impl Walk<'_> {
             }
             _ if p.starts_with("interlock") => {
                 let sub = ops.first().map(|w| w.text.as_str())?;
+                if sub == "install" && args.iter().any(|w| w.text == "--uninstall") {
+                    return Some(finding(
+                        "self-protect-uninstall",
+                        "`interlock install --uninstall` removes interlock's hook from an agent's settings".into(),
+                    ));
+                }
                 APPROVING.contains(&sub).then(|| {
                     finding(
                         "self-protect-approve",

@@ -22,8 +22,11 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::audit::Entry;
 use crate::entry::act::{self, Outcome};
+use crate::entry::record;
 use crate::env::Env;
+use crate::exit;
 use crate::policy::{Engine, Verdict};
 use crate::redact::redact_text;
 use crate::rules::{Action, RuleSet, Sources};
@@ -252,14 +255,46 @@ pub fn judge(command: &str, cwd: Option<&Path>, has_ask: bool) -> Reply {
     if let Some(dir) = cwd.filter(|d| d.is_absolute()) {
         env.cwd = Some(dir.to_path_buf());
     }
-    let engine = Engine::new(RuleSet::load(&Sources::standard(&env)));
-    let verdict = engine.judge_script(command);
+    let engine = Engine::new(RuleSet::load(&Sources::standard(&env)))
+        .with_context(crate::governance::detector(&env));
+    let mut verdict = engine.judge_script(command);
+    // Freezes and the speed brake apply here as in the shell, and the decision is
+    // logged; a command whose decision cannot be logged is denied.
+    let recorder = match record::prepare(Entry::Hook, &mut verdict, &env) {
+        Ok(r) => r,
+        Err(refusal) => return redacted(Reply::Deny(refusal.message)),
+    };
     let mut reply = reply_for(&verdict, has_ask);
     let errors = engine.rules.errors();
     if let Reply::Deny(r) | Reply::Ask(r) = &mut reply {
         for e in &errors {
             r.push_str(&format!("  rules file {e}\n"));
         }
+    }
+    // What interlock knows of the outcome: the host runs the command or asks its user
+    // after the hook answers, and never says which.
+    let (outcome, decided) = match &reply {
+        Reply::NoOpinion => (Outcome::Run, None),
+        Reply::Deny(m) => (
+            Outcome::Refuse {
+                code: exit::BLOCKED,
+                message: m.clone(),
+            },
+            None,
+        ),
+        Reply::Ask(m) => (
+            Outcome::Refuse {
+                code: exit::NOT_APPROVED,
+                message: m.clone(),
+            },
+            Some(crate::audit::Outcome::NotRun),
+        ),
+    };
+    let judged = crate::audit::Judged::Script(command);
+    if let Err(m) = recorder.record_decided(judged, &verdict, &outcome, decided, None)
+        && reply == Reply::NoOpinion
+    {
+        return redacted(Reply::Deny(m));
     }
     redacted(reply)
 }
