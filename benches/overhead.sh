@@ -26,9 +26,19 @@ ln -s "$bin" "$tmp/shims/kubectl"
 export INTERLOCK_SHIMS_DIR="$tmp/shims"
 export PATH="$tmp/shims:$tmp/real:$PATH"
 
-hyperfine -N --warmup 20 --runs 300 \
+hyperfine -N --warmup 20 --runs 300 --export-json "$tmp/shim.json" \
   -n 'stub direct' "$tmp/real/kubectl get pods" \
   -n 'stub via shim' "$tmp/shims/kubectl get pods"
-hyperfine -N --warmup 20 --runs 300 \
+hyperfine -N --warmup 20 --runs 300 --export-json "$tmp/shell.json" \
   -n 'bash -c true' "bash -c true" \
   -n 'interlock -c true' "$bin -c true"
+
+# The budgets are about medians; hyperfine prints means, so read the medians back.
+medians() {
+  tr ',' '\n' < "$1" | awk -F: '
+    /"command"/ { sub(/^ *"/, "", $2); sub(/"$/, "", $2); name = $2 }
+    /"median"/ { printf "  %-20s median %.2f ms\n", name, $2 * 1000 }'
+}
+echo "medians:"
+medians "$tmp/shim.json"
+medians "$tmp/shell.json"
