@@ -73,8 +73,12 @@ pub fn decide(v: &Verdict) -> Outcome {
 
 /// Adds where the command points (`  context: kube-context=prod-eu ...`) under the
 /// first line of a message.
-fn with_context(v: &Verdict, mut o: Outcome) -> Outcome {
-    let Some(ctx) = v.deciding().and_then(|c| c.context.as_ref()) else {
+fn with_context(v: &Verdict, o: Outcome) -> Outcome {
+    add_context(v.deciding(), o)
+}
+
+fn add_context(deciding: Option<&CommandVerdict>, mut o: Outcome) -> Outcome {
+    let Some(ctx) = deciding.and_then(|c| c.context.as_ref()) else {
         return o;
     };
     if let Outcome::Refuse { message, .. } | Outcome::Preview { message, .. } = &mut o {
@@ -209,7 +213,7 @@ pub fn preview_done(status: u8) -> String {
 /// preview or a refusal with exit 102.
 pub fn fallback(ask: &Ask, why: &str) -> Outcome {
     if ask.fallback == Fallback::DryRun && ask.preview.is_some() {
-        return dry_run(
+        let o = dry_run(
             &ask.rule,
             &ask.reason,
             &ask.shown,
@@ -217,6 +221,7 @@ pub fn fallback(ask: &Ask, why: &str) -> Outcome {
             ask.single,
             Some(why),
         );
+        return add_context(ask.command.as_ref(), o);
     }
     not_approved(ask, why, "")
 }
@@ -238,8 +243,11 @@ pub fn not_approved(ask: &Ask, why: &str, todo: &str) -> Outcome {
             ),
         }
     }
-    Outcome::Refuse {
-        code: exit::NOT_APPROVED,
-        message,
-    }
+    add_context(
+        ask.command.as_ref(),
+        Outcome::Refuse {
+            code: exit::NOT_APPROVED,
+            message,
+        },
+    )
 }
