@@ -15,7 +15,6 @@
 //!    anything on the way fails.
 
 pub mod cli;
-mod context;
 pub mod grant;
 pub mod queue;
 mod tty;
@@ -256,8 +255,8 @@ pub fn resolve(ask: &Ask, subject: &Subject) -> Resolution {
             Err(e) => eprintln!("interlock: an earlier approval could not be checked ({e})"),
         }
     }
-    let cfg = match crate::config::load(&env) {
-        Ok(c) => c.confirm.unwrap_or_default(),
+    let config = match crate::config::load(&env) {
+        Ok(c) => c,
         Err(e) => {
             return Resolution::plain(act::fallback(
                 ask,
@@ -267,7 +266,8 @@ pub fn resolve(ask: &Ask, subject: &Subject) -> Resolution {
             ));
         }
     };
-    let context = context::describe(ask.command.as_ref(), &subject.cwd);
+    let cfg = config.confirm.clone().unwrap_or_default();
+    let context = context_lines(ask, &env, config.context.as_ref());
     // Two people cannot be one terminal prompt: a two-person rule always uses the queue.
     let terminal = if ask.approvals <= 1 {
         tty::Tty::open_foreground()
@@ -300,6 +300,41 @@ pub fn resolve(ask: &Ask, subject: &Subject) -> Resolution {
     res
 }
 
+/// Where the deciding command points, as label and value pairs for the prompt and the
+/// queue (`kube context: prod-eu`), secrets redacted.
+pub(crate) type ContextLines = Vec<(String, String)>;
+
+/// The deciding command's context as the engine detected it, or (for a verdict judged
+/// without detection) detected now by the same module.
+fn context_lines(
+    ask: &Ask,
+    env: &Env,
+    cfg: Option<&crate::context::ContextConfig>,
+) -> ContextLines {
+    let Some(c) = &ask.command else {
+        return Vec::new();
+    };
+    let detected = c.context.clone().or_else(|| {
+        use crate::context::ContextSource;
+        let rules = crate::rules::RuleSet::load(&crate::rules::Sources::standard(env));
+        let pr = rules.for_program(&c.command.program);
+        let view = crate::policy::args::parse(&c.command.args, &pr.spec);
+        crate::context::Detector::from_process(env, cfg).context(&pr.tool, &c.command, &view)
+    });
+    let Some(detected) = detected else {
+        return Vec::new();
+    };
+    let mut lines: ContextLines = detected
+        .items
+        .iter()
+        .map(|(k, v)| (k.replace('-', " "), crate::redact::redact_text(v)))
+        .collect();
+    if let Some(class) = detected.class {
+        lines.push(("environment".into(), class.as_str().into()));
+    }
+    lines
+}
+
 /// How asking ended: `Ok` with who approved, or what to do instead and, when a human
 /// decided (or let the time run out), what to record of it.
 type Asked = Result<Vec<String>, (Outcome, Option<crate::audit::Outcome>)>;
@@ -308,7 +343,7 @@ fn ask_at_terminal(
     t: &tty::Tty,
     ask: &Ask,
     subject: &Subject,
-    context: &context::Context,
+    context: &ContextLines,
     cfg: &ConfirmSection,
 ) -> Asked {
     match tty::confirm(t, ask, subject, context, cfg.terminal_timeout()) {
@@ -331,7 +366,7 @@ fn ask_in_queue(
     env: &Env,
     ask: &Ask,
     subject: &Subject,
-    context: &context::Context,
+    context: &ContextLines,
     cfg: &ConfirmSection,
 ) -> Asked {
     if let Some(why) = no_wait_reason(cfg) {

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::context::Context;
+use super::ContextLines;
 use super::{ConfirmError, Subject, Via};
 use crate::entry::act::Ask;
 use crate::env::Env;
@@ -438,7 +438,7 @@ pub fn ask_and_wait(
     env: &Env,
     ask: &Ask,
     subject: &Subject,
-    context: &Context,
+    context: &ContextLines,
     timeout: Duration,
 ) -> Result<Waited, ConfirmError> {
     let dir = state_dir(env)?;
