@@ -437,26 +437,16 @@ pub(crate) fn encode(parts: &[&[u8]]) -> Vec<u8> {
     out
 }
 
-/// UTC time as `YYYY-MM-DD HH:MM:SS UTC` (no time-zone database needed).
+/// UTC time as `YYYY-MM-DD HH:MM:SS UTC`: the same for every reader, whatever their zone.
 pub(crate) fn format_time(secs: u64) -> String {
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    i64::try_from(secs)
+        .ok()
+        .and_then(|s| jiff::Timestamp::from_second(s).ok())
+        .map_or_else(
+            // Beyond year 9999: no record written by this program, but still say something.
+            || format!("{secs} s after 1970-01-01 00:00:00 UTC"),
+            |t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        )
 }
 
 #[cfg(test)]
@@ -468,6 +458,10 @@ mod tests {
         assert_eq!(format_time(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(format_time(951_782_400), "2000-02-29 00:00:00 UTC");
         assert_eq!(format_time(1_795_000_000), "2026-11-18 11:06:40 UTC");
+        assert_eq!(
+            format_time(u64::MAX),
+            "18446744073709551615 s after 1970-01-01 00:00:00 UTC"
+        );
     }
 
     #[test]
