@@ -3,70 +3,37 @@
 //! argv, and config files written per test.
 
 use std::io::Write;
-use std::os::unix::fs::symlink;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_interlock");
+mod common;
+
+use common::{BIN, Tree, stderr, stdout};
+
 const BLOCKED: i32 = 100;
 const NOT_APPROVED: i32 = 102;
 const INTERNAL: i32 = 103;
 
-struct Fx {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-    shims: PathBuf,
-    real: PathBuf,
-    rec: PathBuf,
-}
+type Fx = Tree;
 
 /// Records its argv (one file per call, so concurrent calls can be counted).
 const STUB: &str =
     "#!/bin/sh\nprintf '%s\\n' \"$*\" > \"@REC@/call.$$\"\nexit \"${STUB_EXIT:-0}\"\n";
 
 fn fx() -> Fx {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().canonicalize().unwrap();
-    let (shims, real, rec) = (root.join("shims"), root.join("real"), root.join("rec"));
-    for d in [&shims, &real, &rec] {
-        std::fs::create_dir(d).unwrap();
-    }
+    let f = Tree::new(&[]);
     for t in ["kubectl", "aws", "terraform", "gcloud"] {
-        symlink(BIN, shims.join(t)).unwrap();
-        write_exe(&real.join(t), &STUB.replace("@REC@", rec.to_str().unwrap()));
+        f.tool(t, STUB);
     }
-    Fx {
-        _dir: dir,
-        root,
-        shims,
-        real,
-        rec,
-    }
-}
-
-fn write_exe(p: &Path, text: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(p, text).unwrap();
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    f
 }
 
 impl Fx {
     fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut c = Command::new(program);
-        c.env_clear()
-            .env(
-                "PATH",
-                format!(
-                    "{}:{}:/usr/bin:/bin",
-                    self.shims.display(),
-                    self.real.display()
-                ),
-            )
-            .env("HOME", &self.root)
-            .env("INTERLOCK_SHIMS_DIR", &self.shims)
-            // A confirm must never wait for a human in a test: its fallback applies.
-            .env("CI", "true")
-            .current_dir(&self.root);
+        let path = Tree::search_path(&[&self.shims, &self.real], "/usr/bin:/bin");
+        let mut c = self.clean(program, &path, &self.root);
+        // A confirm must never wait for a human in a test: its fallback applies.
+        c.env("CI", "true");
         c
     }
 
@@ -105,14 +72,6 @@ impl Fx {
     fn calls(&self) -> usize {
         std::fs::read_dir(&self.rec).unwrap().count()
     }
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 const KUBECONFIG: &str = r#"apiVersion: v1
