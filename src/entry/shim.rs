@@ -89,18 +89,8 @@ fn shim(args: Vec<OsString>) -> u8 {
                 .exec();
             exec::exec_failed(&real, &err)
         }
-        Outcome::Refuse { code, ref message } => {
-            eprint!("{message}");
-            if let Err(m) = record(&outcome, None) {
-                eprint!("{m}");
-            }
-            code
-        }
-        Outcome::Confirm(_) => {
-            eprintln!(
-                "interlock: internal error: a confirmation was left unanswered; nothing was run"
-            );
-            exit::INTERNAL
+        Outcome::Refuse { .. } | Outcome::Confirm(_) => {
+            act::nothing_run(&outcome, |o| record(o, None))
         }
         Outcome::Preview {
             argv: ref preview,
@@ -112,16 +102,7 @@ fn shim(args: Vec<OsString>) -> u8 {
                 Err(e) => return crate::credentials::refuse(&tool, &e),
             };
             let (code, status) = run_preview(preview, depth_env, &creds);
-            if status.is_some() {
-                eprint!("{}", act::preview_done(code));
-            }
-            match record(&outcome, status) {
-                Ok(()) => code,
-                Err(m) => {
-                    eprint!("{m}");
-                    exit::INTERNAL
-                }
-            }
+            act::preview_finished(code, status, |s| record(&outcome, s))
         }
     }
 }
@@ -152,8 +133,7 @@ fn run_preview(
         .env(depth_env.0, depth_env.1)
         .status()
     {
-        Ok(s) if s.success() => (exit::DRY_RUN, Some(0)),
-        Ok(s) => (exec::status_code(s), Some(i32::from(exec::status_code(s)))),
+        Ok(s) => act::preview_exit(s),
         Err(e) => (exec::exec_failed(&real, &e), None),
     }
 }
