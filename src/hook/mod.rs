@@ -471,6 +471,14 @@ fn tool_request(
     }
 }
 
+/// Reads the payload Claude Code, Codex and Gemini CLI share: `hook_event_name`,
+/// `tool_name`, `tool_input` and `cwd`.
+fn tool_event(v: &Value, event: &'static str, shell_tools: &[&str]) -> Result<Request, HookError> {
+    check_event(v, &["hook_event_name"], event)?;
+    let tool = req_str(v, &["tool_name"], "tool_name")?;
+    tool_request(tool, v.get("tool_input"), shell_tools, cwd_of(v))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
