@@ -45,6 +45,19 @@ impl Fx {
         self.cmd(BIN)
     }
 
+    /// `interlock check --json -- ARGV` with `env` added, as JSON.
+    fn check_json(&self, argv: &[&str], env: &[(&str, &str)]) -> serde_json::Value {
+        let o = self
+            .interlock()
+            .args(["check", "--json", "--"])
+            .args(argv)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(&o)))
+    }
+
     fn log_path(&self) -> PathBuf {
         self.root.join(".local/state/interlock/audit.log")
     }
@@ -274,22 +287,13 @@ fn plain_allows_are_logged_only_when_configured() {
 fn kube_context_comes_from_flags_kubeconfig_and_the_kubeconfig_file() {
     let f = fx();
     f.write(".kube/config", &KUBECONFIG.replace("@CURRENT@", "prod-eu"));
-    let check = |extra: &[&str], env: &[(&str, String)]| {
-        let mut c = f.interlock();
-        c.args(["check", "--json", "--"]).args(extra);
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        let o = c.output().unwrap();
-        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
-    };
-    let v = check(&["kubectl", "delete", "deployment", "web"], &[]);
+    let v = f.check_json(&["kubectl", "delete", "deployment", "web"], &[]);
     assert_eq!(v["decision"], "block");
     assert_eq!(v["context"]["kube-context"], "prod-eu");
     assert_eq!(v["context"]["namespace"], "payments");
     assert_eq!(v["context"]["environment"], "production");
 
-    let v = check(
+    let v = f.check_json(
         &[
             "kubectl",
             "--context",
@@ -311,15 +315,15 @@ fn kube_context_comes_from_flags_kubeconfig_and_the_kubeconfig_file() {
         f.root.join("kc/empty").display(),
         f.root.join("kc/dev").display()
     );
-    let v = check(
+    let v = f.check_json(
         &["kubectl", "delete", "deployment", "web"],
-        &[("KUBECONFIG", list)],
+        &[("KUBECONFIG", list.as_str())],
     );
     assert_eq!(v["context"]["kube-context"], "kind-dev");
     assert_eq!(v["decision"], "allow");
 
     // A namespace flag naming production makes it production in any cluster.
-    let v = check(
+    let v = f.check_json(
         &[
             "kubectl",
             "--context",
@@ -343,22 +347,10 @@ fn aws_gcloud_and_terraform_contexts_come_from_their_files() {
         "[default]\nregion = us-east-1\n\n[profile ci]\nregion = eu-west-1\nrole_arn = arn:aws:iam::123456789012:role/deployer\nsource_profile = default\n",
     );
     f.config("[context]\nproduction = [\"*prod*\", \"123456789012\"]\n");
-    let o = f
-        .interlock()
-        .args([
-            "check",
-            "--json",
-            "--",
-            "aws",
-            "lambda",
-            "delete-function",
-            "--function-name",
-            "f",
-        ])
-        .env("AWS_PROFILE", "ci")
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = f.check_json(
+        &["aws", "lambda", "delete-function", "--function-name", "f"],
+        &[("AWS_PROFILE", "ci")],
+    );
     assert_eq!(v["context"]["aws-profile"], "ci");
     assert_eq!(v["context"]["aws-region"], "eu-west-1");
     assert_eq!(v["context"]["aws-account"], "123456789012");
@@ -369,45 +361,16 @@ fn aws_gcloud_and_terraform_contexts_come_from_their_files() {
         ".config/gcloud/configurations/config_work",
         "[core]\naccount = a@example.com\nproject = acme-dev-sandbox\n",
     );
-    let o = f
-        .interlock()
-        .args(["check", "--json", "--", "gcloud", "projects", "delete", "x"])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = f.check_json(&["gcloud", "projects", "delete", "x"], &[]);
     assert_eq!(v["context"]["gcp-project"], "acme-dev-sandbox", "{v}");
     assert_eq!(v["context"]["environment"], "development");
 
     f.write("infra/.terraform/environment", "production\n");
-    let o = f
-        .interlock()
-        .args([
-            "check",
-            "--json",
-            "--",
-            "terraform",
-            "-chdir=infra",
-            "destroy",
-        ])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = f.check_json(&["terraform", "-chdir=infra", "destroy"], &[]);
     assert_eq!(v["context"]["tf-workspace"], "production", "{v}");
     assert_eq!(v["decision"], "block");
     f.write("infra/.terraform/environment", "dev\n");
-    let o = f
-        .interlock()
-        .args([
-            "check",
-            "--json",
-            "--",
-            "terraform",
-            "-chdir=infra",
-            "destroy",
-        ])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = f.check_json(&["terraform", "-chdir=infra", "destroy"], &[]);
     assert_eq!(v["decision"], "allow", "{v}");
 }
 
