@@ -2,7 +2,6 @@
 //! the exact answer format it reads back), and its exact shell command line against the
 //! real binary with stub tools that record what ran.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
@@ -56,21 +55,7 @@ fn text(b: &[u8]) -> String {
 /// Runs `interlock hook AGENT` with `payload` on stdin, as the host does.
 fn hook(agent: &str, payload: &str) -> Output {
     let f = fx();
-    let mut child = f
-        .cmd(BIN)
-        .args(["hook", agent])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(payload.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    common::output_with_stdin(f.cmd(BIN).args(["hook", agent]), payload.as_bytes())
 }
 
 fn answer(o: &Output) -> Value {
@@ -627,20 +612,10 @@ fn install_merges_is_idempotent_and_uninstall_restores() {
     );
     // The installed hook answers as the agent expects.
     let command = groups[1]["hooks"][0]["command"].as_str().unwrap();
-    let mut child = f
-        .cmd("sh")
-        .args(["-c", command])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(claude_bash(DESTRUCTIVE).as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = common::output_with_stdin(
+        f.cmd("sh").args(["-c", command]),
+        claude_bash(DESTRUCTIVE).as_bytes(),
+    );
     assert_eq!(
         answer(&o)["hookSpecificOutput"]["permissionDecision"],
         "deny"

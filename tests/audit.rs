@@ -2,9 +2,8 @@
 //! through the real binary: shims in a temporary HOME, stub tools that record their
 //! argv, and config files written per test.
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 mod common;
 
@@ -745,21 +744,10 @@ fn a_hook_records_its_decision() {
         "tool_input": { "command": "kubectl --context prod-eu delete ns payments" },
         "cwd": f.root,
     });
-    let mut child = f
-        .interlock()
-        .args(["hook", "claude"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(payload.to_string().as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = common::output_with_stdin(
+        f.interlock().args(["hook", "claude"]),
+        payload.to_string().as_bytes(),
+    );
     assert!(
         stdout(&o).contains("\"deny\""),
         "{}{}",

@@ -398,20 +398,10 @@ fn shell_puts_shims_first_so_tools_are_judged_again() {
 fn shell_script_on_stdin() {
     let f = fx();
     let run = |script: &str| {
-        let mut child = f
-            .cmd(f.root.join("bin/interlock-bash"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(script.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+        common::output_with_stdin(
+            &mut f.cmd(f.root.join("bin/interlock-bash")),
+            script.as_bytes(),
+        )
     };
     let o = run("echo from-stdin\nexit 4\n");
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
@@ -653,23 +643,13 @@ fn interactive_shell_at_a_terminal_guards_tools_through_the_shims() {
     let f = fx();
     let shell = f.root.join("bin/interlock-bash");
     let typed = "kubectl get pods\nkubectl delete namespace prod\necho \"RC=$?\"\nexit 7\n";
-    let mut child = f
-        .cmd("script")
-        .args(["-qec", shell.to_str().unwrap(), "/dev/null"])
-        // The session starts without the shims: the shell mode puts them first.
-        .env("PATH", format!("{}:/usr/bin:/bin", f.real.display()))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(typed.as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = common::output_with_stdin(
+        f.cmd("script")
+            .args(["-qec", shell.to_str().unwrap(), "/dev/null"])
+            // The session starts without the shims: the shell mode puts them first.
+            .env("PATH", format!("{}:/usr/bin:/bin", f.real.display())),
+        typed.as_bytes(),
+    );
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(7), "{out}");
     assert!(
