@@ -15,8 +15,7 @@ use super::record;
 use crate::audit::{Entry, Judged};
 use crate::env::Env;
 use crate::exit;
-use crate::policy::Engine;
-use crate::rules::{Action, RuleSet, Sources};
+use crate::rules::Action;
 
 /// Where the script comes from, read from bash-style arguments.
 #[derive(Debug, PartialEq, Eq)]
@@ -200,8 +199,7 @@ fn shell(args: Vec<OsString>) -> u8 {
     };
 
     let env = Env::from_process();
-    let engine = Engine::new(RuleSet::load(&Sources::standard(&env)))
-        .with_context(crate::governance::detector(&env));
+    let engine = super::engine(&env);
     let mut verdict = engine.judge_script(&script);
     if verdict.decision != Action::Allow {
         crate::cli::report_load_errors(&engine);

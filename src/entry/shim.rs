@@ -11,8 +11,7 @@ use super::record;
 use crate::audit::{Entry, Judged};
 use crate::env::{Env, lossy};
 use crate::exit;
-use crate::policy::Engine;
-use crate::rules::{Action, RuleSet, Sources};
+use crate::rules::Action;
 
 pub fn main(args: Vec<OsString>) -> u8 {
     shim(args)
@@ -35,8 +34,7 @@ fn shim(args: Vec<OsString>) -> u8 {
     }
 
     let env = Env::from_process();
-    let engine = Engine::new(RuleSet::load(&Sources::standard(&env)))
-        .with_context(crate::governance::detector(&env));
+    let engine = super::engine(&env);
     let mut argv = Vec::with_capacity(args.len());
     argv.push(tool.clone());
     argv.extend(rest.iter().map(lossy));
