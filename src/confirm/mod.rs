@@ -316,6 +316,9 @@ fn context_lines(
     };
     let detected = c.context.clone().or_else(|| {
         use crate::context::ContextSource;
+        if !crate::context::TOOLS.contains(&c.tool.as_str()) {
+            return None;
+        }
         let rules = crate::rules::RuleSet::load(&crate::rules::Sources::standard(env));
         let pr = rules.for_program(&c.command.program);
         let view = crate::policy::args::parse(&c.command.args, &pr.spec);
@@ -452,6 +455,51 @@ pub(crate) fn format_time(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ask(engine: crate::policy::Engine, argv: &[&str]) -> Ask {
+        let argv: Vec<String> = argv.iter().map(|s| (*s).to_owned()).collect();
+        match act::decide(&engine.judge_argv(&argv)) {
+            Outcome::Confirm(a) => *a,
+            o => panic!("not a confirm: {o:?}"),
+        }
+    }
+
+    #[test]
+    fn the_prompt_shows_the_engines_context_or_detects_it() {
+        use crate::context::Detector;
+        use crate::rules::{RuleSet, Sources};
+        let argv = [
+            "kubectl",
+            "--context",
+            "prod-eu",
+            "-n",
+            "web",
+            "drain",
+            "node-1",
+        ];
+        let env = Env {
+            home: None,
+            cwd: None,
+            xdg_config_home: None,
+            xdg_state_home: None,
+        };
+        let engine = || crate::policy::Engine::new(RuleSet::load(&Sources::embedded_only()));
+        let hermetic = Detector::fixed(Default::default(), None, None, None);
+        let lines = context_lines(
+            &ask(engine().with_context(Box::new(hermetic)), &argv),
+            &env,
+            None,
+        );
+        let get = |lines: &ContextLines, k: &str| {
+            lines.iter().find(|(l, _)| l == k).map(|(_, v)| v.clone())
+        };
+        assert_eq!(get(&lines, "kube context").as_deref(), Some("prod-eu"));
+        assert_eq!(get(&lines, "namespace").as_deref(), Some("web"));
+        assert_eq!(get(&lines, "environment").as_deref(), Some("production"));
+        // Judged without detection: the same module detects it now.
+        let lines = context_lines(&ask(engine(), &argv), &env, None);
+        assert_eq!(get(&lines, "kube context").as_deref(), Some("prod-eu"));
+    }
 
     #[test]
     fn times_are_shown_in_utc() {

@@ -64,6 +64,21 @@ impl std::fmt::Display for Context {
     }
 }
 
+/// The tools detection knows (by their canonical name: `oc` is kubectl).
+pub const TOOLS: &[&str] = &[
+    "kubectl",
+    "helm",
+    "aws",
+    "terraform",
+    "gcloud",
+    "gsutil",
+    "bq",
+    "cdk",
+    "cdktf",
+    "pulumi",
+    "az",
+];
+
 /// What the engine asks when a matched rule may depend on where a command points.
 pub trait ContextSource {
     fn context(&self, tool: &str, cmd: &Command, view: &ArgView<'_>) -> Option<Context>;
@@ -203,6 +218,17 @@ mod tests {
             .iter()
             .find(|(k, _)| *k == key)
             .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn every_listed_tool_is_detected_and_no_other() {
+        let d = Detector::fixed(HashMap::new(), None, None, None);
+        let cmd = Command::default();
+        let view = ArgView::default();
+        for t in TOOLS {
+            assert!(d.context(t, &cmd, &view).is_some(), "{t}");
+        }
+        assert!(d.context("git", &cmd, &view).is_none());
     }
 
     #[test]
