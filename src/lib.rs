@@ -4,6 +4,7 @@
 //! reads no files beyond rules and runs nothing. Process work lives in [`entry`] (shims,
 //! shell mode, `run`) and [`cli`] (the tools for people).
 
+pub mod account;
 pub mod audit;
 pub mod cli;
 pub mod config;

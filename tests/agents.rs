@@ -2,14 +2,14 @@
 //! the exact answer format it reads back), and its exact shell command line against the
 //! real binary with stub tools that record what ran.
 
-use std::io::Write;
-use std::os::unix::fs::symlink;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_interlock");
+mod common;
+
+use common::{BIN, Tree};
 
 const DESTRUCTIVE: &str = "kubectl delete namespace prod";
 const ROOT_WIPE: &str = "rm -rf /";
@@ -19,80 +19,32 @@ const NEEDS_APPROVAL: &str = "git reset --hard";
 /// A rule with action `dry-run`: the tool's own preview is what may run.
 const HAS_PREVIEW: &str = "git clean -fd";
 
-struct Fx {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-    shims: PathBuf,
-    real: PathBuf,
-    rec: PathBuf,
-    bin: PathBuf,
-}
-
-const STUB: &str = "#!/bin/sh\nprintf '%s\\0' \"$@\" > \"@REC@/argv\"\nexit 0\n";
-
-fn write_exe(p: &Path, text: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(p, text).unwrap();
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
+type Fx = Tree;
 
 fn fx() -> Fx {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().canonicalize().unwrap();
-    let (shims, real, rec, bin) = (
-        root.join("shims"),
-        root.join("real"),
-        root.join("rec"),
-        root.join("bin"),
-    );
-    for d in [&shims, &real, &rec, &bin] {
-        std::fs::create_dir(d).unwrap();
-    }
-    symlink(BIN, shims.join("kubectl")).unwrap();
-    symlink(BIN, bin.join("interlock")).unwrap();
-    symlink(BIN, bin.join("interlock-bash")).unwrap();
-    write_exe(
-        &real.join("kubectl"),
-        &STUB.replace("@REC@", rec.to_str().unwrap()),
-    );
-    Fx {
-        _dir: dir,
-        root,
-        shims,
-        real,
-        rec,
-        bin,
-    }
+    let f = Tree::new(&["bin"]);
+    f.tool("kubectl", common::ARGV_STUB);
+    f.link_bin("bin/interlock");
+    f.link_bin("bin/interlock-bash");
+    f
 }
 
 impl Fx {
     /// A clean environment: the agent's PATH before interlock is involved.
     fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut c = Command::new(program);
-        c.env_clear()
-            .env(
-                "PATH",
-                format!("{}:/usr/local/bin:/usr/bin:/bin", self.real.display()),
-            )
-            .env("HOME", &self.root)
-            .env("INTERLOCK_SHIMS_DIR", &self.shims)
-            .current_dir(&self.root)
-            .stdin(Stdio::null());
+        let path = Tree::search_path(&[&self.real], common::SYSTEM_PATH);
+        let mut c = self.clean(program, &path, &self.root);
+        c.stdin(Stdio::null());
         c
     }
 
-    fn ran(&self) -> Option<Vec<String>> {
-        let b = std::fs::read(self.rec.join("argv")).ok()?;
-        let mut v: Vec<String> = b
-            .split(|c| *c == 0)
-            .map(|a| String::from_utf8(a.to_vec()).unwrap())
-            .collect();
-        v.pop();
-        Some(v)
+    /// Where `interlock` is installed, under its own names.
+    fn bin(&self) -> PathBuf {
+        self.root.join("bin")
     }
 
     fn interlock_bash(&self) -> PathBuf {
-        self.bin.join("interlock-bash")
+        self.bin().join("interlock-bash")
     }
 }
 
@@ -103,21 +55,7 @@ fn text(b: &[u8]) -> String {
 /// Runs `interlock hook AGENT` with `payload` on stdin, as the host does.
 fn hook(agent: &str, payload: &str) -> Output {
     let f = fx();
-    let mut child = f
-        .cmd(BIN)
-        .args(["hook", agent])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(payload.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    common::output_with_stdin(f.cmd(BIN).args(["hook", agent]), payload.as_bytes())
 }
 
 fn answer(o: &Output) -> Value {
@@ -497,7 +435,7 @@ fn claude_code_snapshot_and_eval_command_line_through_interlock_bash() {
             .output()
             .unwrap();
         assert_eq!(o.status.code(), Some(100), "{lt}: {}", text(&o.stderr));
-        assert!(f.ran().is_none());
+        assert!(f.argv().is_none());
         assert!(!cwd_file.exists());
     }
     let o = f
@@ -506,7 +444,7 @@ fn claude_code_snapshot_and_eval_command_line_through_interlock_bash() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", text(&o.stderr));
-    assert_eq!(f.ran().unwrap(), ["get", "pods"]);
+    assert_eq!(f.argv().unwrap(), ["get", "pods"]);
     assert_eq!(
         std::fs::read_to_string(&cwd_file).unwrap().trim(),
         f.root.to_str().unwrap()
@@ -538,7 +476,7 @@ fn codex_login_shell_keeps_the_shims_on_path() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(100), "{}", text(&o.stderr));
-    assert!(f.ran().is_none());
+    assert!(f.argv().is_none());
     let o = f
         .cmd(f.interlock_bash())
         .args(["-lc", "echo \"$PATH\""])
@@ -558,14 +496,14 @@ fn codex_login_shell_keeps_the_shims_on_path() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(100), "{}", text(&o.stderr));
-    assert!(f.ran().is_none());
+    assert!(f.argv().is_none());
     let o = f
         .cmd(f.interlock_bash())
         .args(["-lc", "kubectl get pods"])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", text(&o.stderr));
-    assert_eq!(f.ran().unwrap(), ["get", "pods"]);
+    assert_eq!(f.argv().unwrap(), ["get", "pods"]);
 }
 
 #[test]
@@ -579,14 +517,14 @@ fn gemini_bash_c_is_covered_by_the_shims_of_a_guarded_session() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(100), "{}", text(&o.stderr));
-    assert!(f.ran().is_none());
+    assert!(f.argv().is_none());
     let o = f
         .cmd(BIN)
         .args(["run", "--", "bash", "-c", "kubectl get pods"])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", text(&o.stderr));
-    assert_eq!(f.ran().unwrap(), ["get", "pods"]);
+    assert_eq!(f.argv().unwrap(), ["get", "pods"]);
 }
 
 #[test]
@@ -597,7 +535,7 @@ fn aider_shell_from_dollar_shell_judges_the_whole_line_first() {
     // line is judged before anything in it runs, so the `touch` never happens.
     let line = format!("touch {}; {DESTRUCTIVE}", marker.display());
     let o = f
-        .cmd(f.bin.join("interlock"))
+        .cmd(f.bin().join("interlock"))
         .args(["run", "--", "sh", "-c", "exec \"$SHELL\" -c \"$0\"", &line])
         .output()
         .unwrap();
@@ -605,7 +543,7 @@ fn aider_shell_from_dollar_shell_judges_the_whole_line_first() {
     assert!(text(&o.stderr).contains("kubectl-delete-namespace"));
     assert!(!marker.exists());
     let o = f
-        .cmd(f.bin.join("interlock"))
+        .cmd(f.bin().join("interlock"))
         .args(["run", "--", "sh", "-c", "exec \"$SHELL\" -c \"$0\"", SAFE])
         .output()
         .unwrap();
@@ -616,7 +554,7 @@ fn aider_shell_from_dollar_shell_judges_the_whole_line_first() {
 
 fn install(f: &Fx, args: &[&str]) -> Output {
     let o = f
-        .cmd(f.bin.join("interlock"))
+        .cmd(f.bin().join("interlock"))
         .arg("install")
         .args(args)
         .output()
@@ -666,7 +604,7 @@ fn install_merges_is_idempotent_and_uninstall_restores() {
     assert_eq!(groups[1]["matcher"], "Bash");
     assert_eq!(
         groups[1]["hooks"][0]["command"],
-        format!("{} hook claude", f.bin.join("interlock").display())
+        format!("{} hook claude", f.bin().join("interlock").display())
     );
     assert_eq!(
         claude["env"]["CLAUDE_CODE_SHELL"],
@@ -674,20 +612,10 @@ fn install_merges_is_idempotent_and_uninstall_restores() {
     );
     // The installed hook answers as the agent expects.
     let command = groups[1]["hooks"][0]["command"].as_str().unwrap();
-    let mut child = f
-        .cmd("sh")
-        .args(["-c", command])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(claude_bash(DESTRUCTIVE).as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = common::output_with_stdin(
+        f.cmd("sh").args(["-c", command]),
+        claude_bash(DESTRUCTIVE).as_bytes(),
+    );
     assert_eq!(
         answer(&o)["hookSpecificOutput"]["permissionDecision"],
         "deny"

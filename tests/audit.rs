@@ -2,71 +2,37 @@
 //! through the real binary: shims in a temporary HOME, stub tools that record their
 //! argv, and config files written per test.
 
-use std::io::Write;
-use std::os::unix::fs::symlink;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_interlock");
+mod common;
+
+use common::{BIN, Tree, stderr, stdout};
+
 const BLOCKED: i32 = 100;
 const NOT_APPROVED: i32 = 102;
 const INTERNAL: i32 = 103;
 
-struct Fx {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-    shims: PathBuf,
-    real: PathBuf,
-    rec: PathBuf,
-}
+type Fx = Tree;
 
 /// Records its argv (one file per call, so concurrent calls can be counted).
 const STUB: &str =
     "#!/bin/sh\nprintf '%s\\n' \"$*\" > \"@REC@/call.$$\"\nexit \"${STUB_EXIT:-0}\"\n";
 
 fn fx() -> Fx {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().canonicalize().unwrap();
-    let (shims, real, rec) = (root.join("shims"), root.join("real"), root.join("rec"));
-    for d in [&shims, &real, &rec] {
-        std::fs::create_dir(d).unwrap();
-    }
+    let f = Tree::new(&[]);
     for t in ["kubectl", "aws", "terraform", "gcloud"] {
-        symlink(BIN, shims.join(t)).unwrap();
-        write_exe(&real.join(t), &STUB.replace("@REC@", rec.to_str().unwrap()));
+        f.tool(t, STUB);
     }
-    Fx {
-        _dir: dir,
-        root,
-        shims,
-        real,
-        rec,
-    }
-}
-
-fn write_exe(p: &Path, text: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(p, text).unwrap();
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    f
 }
 
 impl Fx {
     fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut c = Command::new(program);
-        c.env_clear()
-            .env(
-                "PATH",
-                format!(
-                    "{}:{}:/usr/bin:/bin",
-                    self.shims.display(),
-                    self.real.display()
-                ),
-            )
-            .env("HOME", &self.root)
-            .env("INTERLOCK_SHIMS_DIR", &self.shims)
-            // A confirm must never wait for a human in a test: its fallback applies.
-            .env("CI", "true")
-            .current_dir(&self.root);
+        let path = Tree::search_path(&[&self.shims, &self.real], "/usr/bin:/bin");
+        let mut c = self.clean(program, &path, &self.root);
+        // A confirm must never wait for a human in a test: its fallback applies.
+        c.env("CI", "true");
         c
     }
 
@@ -76,6 +42,19 @@ impl Fx {
 
     fn interlock(&self) -> Command {
         self.cmd(BIN)
+    }
+
+    /// `interlock check --json -- ARGV` with `env` added, as JSON.
+    fn check_json(&self, argv: &[&str], env: &[(&str, &str)]) -> serde_json::Value {
+        let o = self
+            .interlock()
+            .args(["check", "--json", "--"])
+            .args(argv)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(&o)))
     }
 
     fn log_path(&self) -> PathBuf {
@@ -105,14 +84,6 @@ impl Fx {
     fn calls(&self) -> usize {
         std::fs::read_dir(&self.rec).unwrap().count()
     }
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 const KUBECONFIG: &str = r#"apiVersion: v1
@@ -315,22 +286,13 @@ fn plain_allows_are_logged_only_when_configured() {
 fn kube_context_comes_from_flags_kubeconfig_and_the_kubeconfig_file() {
     let f = fx();
     f.write(".kube/config", &KUBECONFIG.replace("@CURRENT@", "prod-eu"));
-    let check = |extra: &[&str], env: &[(&str, String)]| {
-        let mut c = f.interlock();
-        c.args(["check", "--json", "--"]).args(extra);
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        let o = c.output().unwrap();
-        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
-    };
-    let v = check(&["kubectl", "delete", "deployment", "web"], &[]);
+    let v = f.check_json(&["kubectl", "delete", "deployment", "web"], &[]);
     assert_eq!(v["decision"], "block");
     assert_eq!(v["context"]["kube-context"], "prod-eu");
     assert_eq!(v["context"]["namespace"], "payments");
     assert_eq!(v["context"]["environment"], "production");
 
-    let v = check(
+    let v = f.check_json(
         &[
             "kubectl",
             "--context",
@@ -352,15 +314,15 @@ fn kube_context_comes_from_flags_kubeconfig_and_the_kubeconfig_file() {
         f.root.join("kc/empty").display(),
         f.root.join("kc/dev").display()
     );
-    let v = check(
+    let v = f.check_json(
         &["kubectl", "delete", "deployment", "web"],
-        &[("KUBECONFIG", list)],
+        &[("KUBECONFIG", list.as_str())],
     );
     assert_eq!(v["context"]["kube-context"], "kind-dev");
     assert_eq!(v["decision"], "allow");
 
     // A namespace flag naming production makes it production in any cluster.
-    let v = check(
+    let v = f.check_json(
         &[
             "kubectl",
             "--context",
@@ -384,22 +346,10 @@ fn aws_gcloud_and_terraform_contexts_come_from_their_files() {
         "[default]\nregion = us-east-1\n\n[profile ci]\nregion = eu-west-1\nrole_arn = arn:aws:iam::123456789012:role/deployer\nsource_profile = default\n",
     );
     f.config("[context]\nproduction = [\"*prod*\", \"123456789012\"]\n");
-    let o = f
-        .interlock()
-        .args([
-            "check",
-            "--json",
-            "--",
-            "aws",
-            "lambda",
-            "delete-function",
-            "--function-name",
-            "f",
-        ])
-        .env("AWS_PROFILE", "ci")
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = f.check_json(
+        &["aws", "lambda", "delete-function", "--function-name", "f"],
+        &[("AWS_PROFILE", "ci")],
+    );
     assert_eq!(v["context"]["aws-profile"], "ci");
     assert_eq!(v["context"]["aws-region"], "eu-west-1");
     assert_eq!(v["context"]["aws-account"], "123456789012");
@@ -410,45 +360,16 @@ fn aws_gcloud_and_terraform_contexts_come_from_their_files() {
         ".config/gcloud/configurations/config_work",
         "[core]\naccount = a@example.com\nproject = acme-dev-sandbox\n",
     );
-    let o = f
-        .interlock()
-        .args(["check", "--json", "--", "gcloud", "projects", "delete", "x"])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = f.check_json(&["gcloud", "projects", "delete", "x"], &[]);
     assert_eq!(v["context"]["gcp-project"], "acme-dev-sandbox", "{v}");
     assert_eq!(v["context"]["environment"], "development");
 
     f.write("infra/.terraform/environment", "production\n");
-    let o = f
-        .interlock()
-        .args([
-            "check",
-            "--json",
-            "--",
-            "terraform",
-            "-chdir=infra",
-            "destroy",
-        ])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = f.check_json(&["terraform", "-chdir=infra", "destroy"], &[]);
     assert_eq!(v["context"]["tf-workspace"], "production", "{v}");
     assert_eq!(v["decision"], "block");
     f.write("infra/.terraform/environment", "dev\n");
-    let o = f
-        .interlock()
-        .args([
-            "check",
-            "--json",
-            "--",
-            "terraform",
-            "-chdir=infra",
-            "destroy",
-        ])
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = f.check_json(&["terraform", "-chdir=infra", "destroy"], &[]);
     assert_eq!(v["decision"], "allow", "{v}");
 }
 
@@ -823,21 +744,10 @@ fn a_hook_records_its_decision() {
         "tool_input": { "command": "kubectl --context prod-eu delete ns payments" },
         "cwd": f.root,
     });
-    let mut child = f
-        .interlock()
-        .args(["hook", "claude"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(payload.to_string().as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = common::output_with_stdin(
+        f.interlock().args(["hook", "claude"]),
+        payload.to_string().as_bytes(),
+    );
     assert!(
         stdout(&o).contains("\"deny\""),
         "{}{}",

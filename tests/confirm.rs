@@ -6,14 +6,18 @@ use std::ffi::{CString, OsStr};
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::FromRawFd;
-use std::os::unix::fs::symlink;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_interlock");
+mod common;
+
+use common::{BIN, Tree, stderr};
+
+type Fx = Tree;
+
 /// Generous bounds for a loaded 2-core machine; tests never assert on durations.
 const PATIENCE: Duration = Duration::from_secs(60);
 const TOOLS: &[&str] = &[
@@ -27,70 +31,23 @@ const TOOLS: &[&str] = &[
     "find",
 ];
 
-/// A stub that records its argv (NUL-separated) and exits 0.
-const STUB: &str = "#!/bin/sh\nprintf '%s\\0' \"$@\" > \"@REC@/argv\"\nexit 0\n";
-
-struct Fx {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-    shims: PathBuf,
-    real: PathBuf,
-    rec: PathBuf,
-}
-
 fn fx() -> Fx {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().canonicalize().unwrap();
-    let (shims, real, rec) = (root.join("shims"), root.join("real"), root.join("rec"));
-    for d in [&shims, &real, &rec] {
-        std::fs::create_dir(d).unwrap();
-    }
-    let stub = STUB.replace("@REC@", rec.to_str().unwrap());
+    let f = Tree::new(&[]);
     for t in TOOLS {
-        symlink(BIN, shims.join(t)).unwrap();
-        write_exe(&real.join(t), &stub);
+        f.tool(t, common::ARGV_STUB);
     }
-    Fx {
-        _dir: dir,
-        root,
-        shims,
-        real,
-        rec,
-    }
-}
-
-fn write_exe(p: &Path, text: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(p, text).unwrap();
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    f
 }
 
 impl Fx {
     /// A command with a clean environment and no controlling terminal.
     fn cmd(&self, program: impl AsRef<OsStr>) -> Command {
-        let mut c = Command::new(program);
-        c.env_clear()
-            .env(
-                "PATH",
-                format!(
-                    "{}:{}:/usr/local/bin:/usr/bin:/bin",
-                    self.shims.display(),
-                    self.real.display()
-                ),
-            )
-            .env("HOME", &self.root)
-            .env("INTERLOCK_SHIMS_DIR", &self.shims)
-            .current_dir(&self.root)
-            .stdin(Stdio::null())
+        let path = Tree::search_path(&[&self.shims, &self.real], common::SYSTEM_PATH);
+        let mut c = self.clean(program, &path, &self.root);
+        c.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        // SAFETY: setsid is async-signal-safe; it drops the controlling terminal.
-        unsafe {
-            c.pre_exec(|| {
-                libc::setsid();
-                Ok(())
-            });
-        }
+        common::detach(&mut c);
         c
     }
 
@@ -112,16 +69,6 @@ impl Fx {
         let d = self.root.join(".config/interlock/rules");
         std::fs::create_dir_all(&d).unwrap();
         std::fs::write(d.join(name), text).unwrap();
-    }
-
-    fn argv(&self) -> Option<Vec<String>> {
-        let b = std::fs::read(self.rec.join("argv")).ok()?;
-        let mut v: Vec<String> = b
-            .split(|c| *c == 0)
-            .map(|a| String::from_utf8(a.to_vec()).unwrap())
-            .collect();
-        v.pop();
-        Some(v)
     }
 
     fn clear_argv(&self) {
@@ -175,10 +122,6 @@ impl Fx {
         std::fs::write(&tmp, serde_json::to_vec(v).unwrap()).unwrap();
         std::fs::rename(&tmp, self.request_path(id)).unwrap();
     }
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// Waits for a child with a bound, killing it if it hangs.

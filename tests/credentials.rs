@@ -2,11 +2,14 @@
 //! session started with a rich environment of fake credentials, an "agent" stub that
 //! records what it sees and runs shimmed stub tools that record what they see.
 
-use std::os::unix::fs::{PermissionsExt, symlink};
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_interlock");
+mod common;
+
+use common::{BIN, Tree, write_exe};
+
 const USAGE: i32 = 2;
 const BLOCKED: i32 = 100;
 /// Every fake secret value carries this, so one search finds any leak.
@@ -66,52 +69,31 @@ aws s3 ls
 "$SHELL" -c 'env > "@REC@/shell.env"'
 "#;
 
+/// The shared tree, with the session's HOME in a directory of its own.
 struct Fx {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
+    tree: Tree,
     home: PathBuf,
-    shims: PathBuf,
-    real: PathBuf,
-    rec: PathBuf,
 }
 
-fn write_exe(p: &Path, text: &str) {
-    std::fs::write(p, text).unwrap();
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+impl std::ops::Deref for Fx {
+    type Target = Tree;
+
+    fn deref(&self) -> &Tree {
+        &self.tree
+    }
 }
 
 fn fx() -> Fx {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().canonicalize().unwrap();
-    let (home, shims, real, rec) = (
-        root.join("home"),
-        root.join("shims"),
-        root.join("real"),
-        root.join("rec"),
-    );
-    for d in [&home, &shims, &real, &rec] {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    std::fs::create_dir_all(home.join(".config/interlock")).unwrap();
+    let tree = Tree::new(&["home/.config/interlock"]);
     for t in ["kubectl", "aws", "psql"] {
-        symlink(BIN, shims.join(t)).unwrap();
-        write_exe(
-            &real.join(t),
-            &RECORDER.replace("@REC@", rec.to_str().unwrap()),
-        );
+        tree.tool(t, RECORDER);
     }
     write_exe(
-        &root.join("agent"),
-        &AGENT.replace("@REC@", rec.to_str().unwrap()),
+        &tree.root.join("agent"),
+        &AGENT.replace("@REC@", tree.rec.to_str().unwrap()),
     );
-    Fx {
-        _dir: dir,
-        root,
-        home,
-        shims,
-        real,
-        rec,
-    }
+    let home = tree.root.join("home");
+    Fx { tree, home }
 }
 
 impl Fx {
@@ -121,21 +103,9 @@ impl Fx {
 
     /// A clean, known environment plus the fake credentials.
     fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut c = Command::new(program);
-        c.env_clear()
-            .env(
-                "PATH",
-                format!(
-                    "{}:{}:/usr/local/bin:/usr/bin:/bin",
-                    self.shims.display(),
-                    self.real.display()
-                ),
-            )
-            .env("HOME", &self.home)
-            .env("INTERLOCK_SHIMS_DIR", &self.shims)
-            .env("AWS_PROFILE", "admin")
-            .env("EDITOR", "vi")
-            .current_dir(&self.root);
+        let path = Tree::search_path(&[&self.shims, &self.real], common::SYSTEM_PATH);
+        let mut c = self.clean(program, &path, &self.home);
+        c.env("AWS_PROFILE", "admin").env("EDITOR", "vi");
         for (k, v) in CREDENTIALS {
             c.env(k, v);
         }

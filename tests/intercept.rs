@@ -6,20 +6,16 @@ use std::io::{Read, Write};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::symlink;
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_interlock");
+mod common;
+
+use common::{BIN, Tree, stderr, stdout};
+
 const SIGTERM: i32 = 15;
 
-struct Fx {
-    _dir: tempfile::TempDir,
-    root: PathBuf,
-    shims: PathBuf,
-    real: PathBuf,
-    rec: PathBuf,
-}
+type Fx = Tree;
 
 /// A stub that records its argv (NUL-separated) and environment, then cats stdin when
 /// STUB_CAT is set, kills itself with STUB_SIGNAL, or exits with STUB_EXIT.
@@ -36,64 +32,26 @@ exit "${STUB_EXIT:-0}"
 "#;
 
 fn fx() -> Fx {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().canonicalize().unwrap();
-    let (shims, real, rec) = (root.join("shims"), root.join("real"), root.join("rec"));
-    for d in [&shims, &real, &rec, &root.join("bin")] {
-        std::fs::create_dir(d).unwrap();
-    }
-    for t in ["kubectl", "git", "helm"] {
-        symlink(BIN, shims.join(t)).unwrap();
-    }
-    symlink(BIN, root.join("bin/interlock-bash")).unwrap();
-    let stub = STUB.replace("@REC@", rec.to_str().unwrap());
-    write_exe(&real.join("kubectl"), &stub);
-    write_exe(&real.join("git"), &stub);
+    let f = Tree::new(&["bin"]);
+    f.tool("kubectl", STUB);
+    f.tool("git", STUB);
     // A wrapper that finds itself on PATH again: a loop the nesting guard must stop.
-    write_exe(&real.join("helm"), "#!/bin/sh\nexec helm \"$@\"\n");
-    Fx {
-        _dir: dir,
-        root,
-        shims,
-        real,
-        rec,
-    }
-}
-
-fn write_exe(p: &Path, text: &str) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::write(p, text).unwrap();
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    f.tool("helm", "#!/bin/sh\nexec helm \"$@\"\n");
+    f.link_bin("bin/interlock-bash");
+    f
 }
 
 impl Fx {
-    fn path(&self) -> OsString {
-        format!(
-            "{}:{}:/usr/local/bin:/usr/bin:/bin",
-            self.shims.display(),
-            self.real.display()
-        )
-        .into()
+    fn path(&self) -> String {
+        Tree::search_path(&[&self.shims, &self.real], common::SYSTEM_PATH)
     }
 
     /// A command with a clean, known environment, no controlling terminal (a confirm
     /// must not prompt whoever runs the tests) and no waiting in the approvals queue.
     fn cmd(&self, program: impl AsRef<OsStr>) -> Command {
-        use std::os::unix::process::CommandExt;
-        let mut c = Command::new(program);
-        c.env_clear()
-            .env("PATH", self.path())
-            .env("HOME", &self.root)
-            .env("INTERLOCK_SHIMS_DIR", &self.shims)
-            .env("CI", "true")
-            .current_dir(&self.root);
-        // SAFETY: setsid is async-signal-safe; it detaches the controlling terminal.
-        unsafe {
-            c.pre_exec(|| {
-                libc::setsid();
-                Ok(())
-            });
-        }
+        let mut c = self.clean(program, &self.path(), &self.root);
+        c.env("CI", "true");
+        common::detach(&mut c);
         c
     }
 
@@ -104,29 +62,6 @@ impl Fx {
     fn shell(&self) -> Command {
         self.cmd(BIN)
     }
-
-    fn argv(&self) -> Option<Vec<Vec<u8>>> {
-        let b = std::fs::read(self.rec.join("argv")).ok()?;
-        let mut v: Vec<Vec<u8>> = b.split(|c| *c == 0).map(<[u8]>::to_vec).collect();
-        v.pop();
-        Some(v)
-    }
-
-    fn argv_text(&self) -> Option<Vec<String>> {
-        self.argv().map(|v| {
-            v.into_iter()
-                .map(|a| String::from_utf8(a).unwrap())
-                .collect()
-        })
-    }
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 #[test]
@@ -143,7 +78,7 @@ fn allowed_argv_arrives_byte_exact() {
     let o = f.shim("kubectl").args(&args).output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let want: Vec<Vec<u8>> = args.iter().map(|a| a.as_bytes().to_vec()).collect();
-    assert_eq!(f.argv().unwrap(), want);
+    assert_eq!(f.argv_bytes().unwrap(), want);
 }
 
 #[test]
@@ -277,7 +212,7 @@ fn blocked_command_exits_100_with_stable_first_line_and_never_runs() {
     );
     assert!(err.contains("kubectl delete ns prod"), "{err}");
     assert!(err.contains("--dry-run=server"), "{err}");
-    assert!(f.argv().is_none(), "the stub ran");
+    assert!(f.argv_bytes().is_none(), "the stub ran");
 }
 
 #[test]
@@ -301,13 +236,13 @@ fn dry_run_runs_the_preview_and_exits_101() {
     );
     assert!(err.contains("nothing was changed"), "{err}");
     assert_eq!(
-        f.argv_text().unwrap(),
+        f.argv().unwrap(),
         ["delete", "pod", "web-1", "--dry-run=server"]
     );
     // git-clean is a plain dry-run rule.
     let o = f.shim("git").args(["clean", "-fd"]).output().unwrap();
     assert_eq!(o.status.code(), Some(101), "{}", stderr(&o));
-    assert_eq!(f.argv_text().unwrap(), ["clean", "-d", "-n"]);
+    assert_eq!(f.argv().unwrap(), ["clean", "-d", "-n"]);
 }
 
 #[test]
@@ -334,7 +269,7 @@ fn confirm_without_a_preview_exits_102_and_never_runs() {
     assert!(code == 102 || code == 101, "{code} {}", stderr(&o));
     if code == 102 {
         assert!(stderr(&o).starts_with("interlock: not approved by kubectl-drain: "));
-        assert!(f.argv().is_none());
+        assert!(f.argv_bytes().is_none());
     }
 }
 
@@ -402,7 +337,7 @@ fn nesting_guard_trips_on_a_wrapper_loop() {
         .unwrap();
     assert_eq!(o.status.code(), Some(103));
     assert!(stderr(&o).contains("nested"), "{}", stderr(&o));
-    assert!(f.argv().is_none());
+    assert!(f.argv_bytes().is_none());
 }
 
 #[test]
@@ -463,20 +398,10 @@ fn shell_puts_shims_first_so_tools_are_judged_again() {
 fn shell_script_on_stdin() {
     let f = fx();
     let run = |script: &str| {
-        let mut child = f
-            .cmd(f.root.join("bin/interlock-bash"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(script.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+        common::output_with_stdin(
+            &mut f.cmd(f.root.join("bin/interlock-bash")),
+            script.as_bytes(),
+        )
     };
     let o = run("echo from-stdin\nexit 4\n");
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
@@ -502,7 +427,7 @@ fn claude_code_harness_form_is_judged_by_its_inner_command() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(100), "{}", stderr(&o));
-    assert!(f.argv().is_none());
+    assert!(f.argv_bytes().is_none());
     assert!(!out.exists());
     // A login shell re-reads /etc/profile, which on Debian resets PATH (the shims
     // return only with /etc/profile.d/interlock.sh), so the safe form runs a builtin.
@@ -524,7 +449,7 @@ fn shell_dry_run_of_one_command_runs_the_preview() {
     let f = fx();
     let o = f.shell().args(["-c", "git clean -fd"]).output().unwrap();
     assert_eq!(o.status.code(), Some(101), "{}", stderr(&o));
-    assert_eq!(f.argv_text().unwrap(), ["clean", "-d", "-n"]);
+    assert_eq!(f.argv().unwrap(), ["clean", "-d", "-n"]);
     let o = f
         .shell()
         .args(["-c", "git clean -fd && echo done"])
@@ -718,23 +643,13 @@ fn interactive_shell_at_a_terminal_guards_tools_through_the_shims() {
     let f = fx();
     let shell = f.root.join("bin/interlock-bash");
     let typed = "kubectl get pods\nkubectl delete namespace prod\necho \"RC=$?\"\nexit 7\n";
-    let mut child = f
-        .cmd("script")
-        .args(["-qec", shell.to_str().unwrap(), "/dev/null"])
-        // The session starts without the shims: the shell mode puts them first.
-        .env("PATH", format!("{}:/usr/bin:/bin", f.real.display()))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(typed.as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
+    let o = common::output_with_stdin(
+        f.cmd("script")
+            .args(["-qec", shell.to_str().unwrap(), "/dev/null"])
+            // The session starts without the shims: the shell mode puts them first.
+            .env("PATH", format!("{}:/usr/bin:/bin", f.real.display())),
+        typed.as_bytes(),
+    );
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(7), "{out}");
     assert!(
@@ -743,7 +658,7 @@ fn interactive_shell_at_a_terminal_guards_tools_through_the_shims() {
     );
     assert!(out.contains("RC=100"), "{out}");
     // Only the allowed command reached the real tool.
-    assert_eq!(f.argv_text().unwrap(), ["get", "pods"]);
+    assert_eq!(f.argv().unwrap(), ["get", "pods"]);
 }
 
 #[test]
@@ -754,11 +669,14 @@ fn a_script_file_is_judged_whole_before_the_shell_runs_it() {
     std::fs::write(&script, "kubectl get pods\nkubectl delete namespace prod\n").unwrap();
     let o = f.cmd(&shell).arg(&script).output().unwrap();
     assert_eq!(o.status.code(), Some(100), "{}", stderr(&o));
-    assert!(f.argv().is_none(), "the first, allowed line ran anyway");
+    assert!(
+        f.argv_bytes().is_none(),
+        "the first, allowed line ran anyway"
+    );
     std::fs::write(&script, "kubectl get pods \"$1\"\n").unwrap();
     let o = f.cmd(&shell).arg(&script).arg("web").output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(f.argv_text().unwrap(), ["get", "pods", "web"]);
+    assert_eq!(f.argv().unwrap(), ["get", "pods", "web"]);
     let o = f
         .cmd(&shell)
         .arg(f.root.join("missing.sh"))
@@ -806,7 +724,7 @@ fn bad_path_candidates_are_skipped_and_never_loop() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(f.argv_text().unwrap(), ["get", "pods"]);
+    assert_eq!(f.argv().unwrap(), ["get", "pods"]);
 
     let o = f
         .shim("kubectl")
@@ -836,5 +754,5 @@ fn an_unreadable_rules_file_blocks_guarded_tools_with_the_reason() {
         "{err}"
     );
     assert!(err.contains("blocked by rules-unavailable"), "{err}");
-    assert!(f.argv().is_none());
+    assert!(f.argv_bytes().is_none());
 }

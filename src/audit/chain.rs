@@ -108,17 +108,6 @@ pub fn link(line: &[u8]) -> String {
 
 /// The user name of the real uid, or the number when it has no name.
 fn current_user() -> String {
-    // SAFETY: getuid has no preconditions and cannot fail.
-    let uid = unsafe { libc::getuid() };
-    let mut buf = vec![0 as libc::c_char; 1024];
-    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut result: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: every pointer is valid for the call and buf's length is passed with it.
-    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result) };
-    if rc == 0 && !result.is_null() && !pwd.pw_name.is_null() {
-        // SAFETY: on success pw_name points at a NUL-terminated string inside buf.
-        let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
-        return name.to_string_lossy().into_owned();
-    }
-    uid.to_string()
+    let uid = crate::account::real_uid();
+    crate::account::name_of(uid).unwrap_or_else(|| uid.to_string())
 }

@@ -15,7 +15,6 @@
 //!    anything on the way fails.
 
 pub mod cli;
-mod context;
 pub mod grant;
 pub mod queue;
 mod tty;
@@ -256,8 +255,8 @@ pub fn resolve(ask: &Ask, subject: &Subject) -> Resolution {
             Err(e) => eprintln!("interlock: an earlier approval could not be checked ({e})"),
         }
     }
-    let cfg = match crate::config::load(&env) {
-        Ok(c) => c.confirm.unwrap_or_default(),
+    let config = match crate::config::load(&env) {
+        Ok(c) => c,
         Err(e) => {
             return Resolution::plain(act::fallback(
                 ask,
@@ -267,7 +266,8 @@ pub fn resolve(ask: &Ask, subject: &Subject) -> Resolution {
             ));
         }
     };
-    let context = context::describe(ask.command.as_ref(), &subject.cwd);
+    let cfg = config.confirm.clone().unwrap_or_default();
+    let context = context_lines(ask, &env, config.context.as_ref());
     // Two people cannot be one terminal prompt: a two-person rule always uses the queue.
     let terminal = if ask.approvals <= 1 {
         tty::Tty::open_foreground()
@@ -300,6 +300,44 @@ pub fn resolve(ask: &Ask, subject: &Subject) -> Resolution {
     res
 }
 
+/// Where the deciding command points, as label and value pairs for the prompt and the
+/// queue (`kube context: prod-eu`), secrets redacted.
+pub(crate) type ContextLines = Vec<(String, String)>;
+
+/// The deciding command's context as the engine detected it, or (for a verdict judged
+/// without detection) detected now by the same module.
+fn context_lines(
+    ask: &Ask,
+    env: &Env,
+    cfg: Option<&crate::context::ContextConfig>,
+) -> ContextLines {
+    let Some(c) = &ask.command else {
+        return Vec::new();
+    };
+    let detected = c.context.clone().or_else(|| {
+        use crate::context::ContextSource;
+        if !crate::context::TOOLS.contains(&c.tool.as_str()) {
+            return None;
+        }
+        let rules = crate::rules::RuleSet::load(&crate::rules::Sources::standard(env));
+        let pr = rules.for_program(&c.command.program);
+        let view = crate::policy::args::parse(&c.command.args, &pr.spec);
+        crate::context::Detector::from_process(env, cfg).context(&pr.tool, &c.command, &view)
+    });
+    let Some(detected) = detected else {
+        return Vec::new();
+    };
+    let mut lines: ContextLines = detected
+        .items
+        .iter()
+        .map(|(k, v)| (k.replace('-', " "), crate::redact::redact_text(v)))
+        .collect();
+    if let Some(class) = detected.class {
+        lines.push(("environment".into(), class.as_str().into()));
+    }
+    lines
+}
+
 /// How asking ended: `Ok` with who approved, or what to do instead and, when a human
 /// decided (or let the time run out), what to record of it.
 type Asked = Result<Vec<String>, (Outcome, Option<crate::audit::Outcome>)>;
@@ -308,7 +346,7 @@ fn ask_at_terminal(
     t: &tty::Tty,
     ask: &Ask,
     subject: &Subject,
-    context: &context::Context,
+    context: &ContextLines,
     cfg: &ConfirmSection,
 ) -> Asked {
     match tty::confirm(t, ask, subject, context, cfg.terminal_timeout()) {
@@ -331,7 +369,7 @@ fn ask_in_queue(
     env: &Env,
     ask: &Ask,
     subject: &Subject,
-    context: &context::Context,
+    context: &ContextLines,
     cfg: &ConfirmSection,
 ) -> Asked {
     if let Some(why) = no_wait_reason(cfg) {
@@ -402,37 +440,76 @@ pub(crate) fn encode(parts: &[&[u8]]) -> Vec<u8> {
     out
 }
 
-/// UTC time as `YYYY-MM-DD HH:MM:SS UTC` (no time-zone database needed).
+/// UTC time as `YYYY-MM-DD HH:MM:SS UTC`: the same for every reader, whatever their zone.
 pub(crate) fn format_time(secs: u64) -> String {
-    let days = secs / 86_400;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    i64::try_from(secs)
+        .ok()
+        .and_then(|s| jiff::Timestamp::from_second(s).ok())
+        .map_or_else(
+            // Beyond year 9999: no record written by this program, but still say something.
+            || format!("{secs} s after 1970-01-01 00:00:00 UTC"),
+            |t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn ask(engine: crate::policy::Engine, argv: &[&str]) -> Ask {
+        let argv: Vec<String> = argv.iter().map(|s| (*s).to_owned()).collect();
+        match act::decide(&engine.judge_argv(&argv)) {
+            Outcome::Confirm(a) => *a,
+            o => panic!("not a confirm: {o:?}"),
+        }
+    }
+
+    #[test]
+    fn the_prompt_shows_the_engines_context_or_detects_it() {
+        use crate::context::Detector;
+        use crate::rules::{RuleSet, Sources};
+        let argv = [
+            "kubectl",
+            "--context",
+            "prod-eu",
+            "-n",
+            "web",
+            "drain",
+            "node-1",
+        ];
+        let env = Env {
+            home: None,
+            cwd: None,
+            xdg_config_home: None,
+            xdg_state_home: None,
+        };
+        let engine = || crate::policy::Engine::new(RuleSet::load(&Sources::embedded_only()));
+        let hermetic = Detector::fixed(Default::default(), None, None, None);
+        let lines = context_lines(
+            &ask(engine().with_context(Box::new(hermetic)), &argv),
+            &env,
+            None,
+        );
+        let get = |lines: &ContextLines, k: &str| {
+            lines.iter().find(|(l, _)| l == k).map(|(_, v)| v.clone())
+        };
+        assert_eq!(get(&lines, "kube context").as_deref(), Some("prod-eu"));
+        assert_eq!(get(&lines, "namespace").as_deref(), Some("web"));
+        assert_eq!(get(&lines, "environment").as_deref(), Some("production"));
+        // Judged without detection: the same module detects it now.
+        let lines = context_lines(&ask(engine(), &argv), &env, None);
+        assert_eq!(get(&lines, "kube context").as_deref(), Some("prod-eu"));
+    }
+
     #[test]
     fn times_are_shown_in_utc() {
         assert_eq!(format_time(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(format_time(951_782_400), "2000-02-29 00:00:00 UTC");
         assert_eq!(format_time(1_795_000_000), "2026-11-18 11:06:40 UTC");
+        assert_eq!(
+            format_time(u64::MAX),
+            "18446744073709551615 s after 1970-01-01 00:00:00 UTC"
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::context::Context;
+use super::ContextLines;
 use super::{ConfirmError, Subject, Via};
 use crate::entry::act::Ask;
 use crate::env::Env;
@@ -133,30 +133,11 @@ pub struct Person {
 
 impl Person {
     pub fn current() -> Person {
-        // SAFETY: getuid cannot fail.
-        let uid = unsafe { libc::getuid() };
+        let uid = crate::account::real_uid();
         Person {
             uid,
-            name: user_name(uid).unwrap_or_else(|| format!("uid {uid}")),
+            name: crate::account::name_of(uid).unwrap_or_else(|| format!("uid {uid}")),
         }
-    }
-}
-
-fn user_name(uid: u32) -> Option<String> {
-    let mut buf = vec![0 as libc::c_char; 4096];
-    // SAFETY: getpwuid_r fills `pwd` with pointers into `buf`, which outlives them.
-    unsafe {
-        let mut pwd: libc::passwd = std::mem::zeroed();
-        let mut out: *mut libc::passwd = std::ptr::null_mut();
-        let r = libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut out);
-        if r != 0 || out.is_null() || pwd.pw_name.is_null() {
-            return None;
-        }
-        Some(
-            std::ffi::CStr::from_ptr(pwd.pw_name)
-                .to_string_lossy()
-                .into_owned(),
-        )
     }
 }
 
@@ -438,7 +419,7 @@ pub fn ask_and_wait(
     env: &Env,
     ask: &Ask,
     subject: &Subject,
-    context: &Context,
+    context: &ContextLines,
     timeout: Duration,
 ) -> Result<Waited, ConfirmError> {
     let dir = state_dir(env)?;

@@ -12,8 +12,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use super::ContextLines;
 use super::Subject;
-use super::context::Context;
 use crate::entry::act::Ask;
 
 const DEV_TTY: &CStr = c"/dev/tty";
@@ -204,7 +204,7 @@ pub fn confirm(
     tty: &Tty,
     ask: &Ask,
     subject: &Subject,
-    context: &Context,
+    context: &ContextLines,
     timeout: Duration,
 ) -> Result<(), String> {
     let code = super::random_code(CODE_LEN).map_err(|e| format!("no code could be made ({e})"))?;

@@ -13,6 +13,21 @@ fn arn_account(arn: &str) -> Option<String> {
     (acct.len() == 12 && acct.bytes().all(|b| b.is_ascii_digit())).then(|| acct.to_owned())
 }
 
+/// `--endpoint-url`, which always takes a value; the rules do not list it as a value
+/// option (that would change how they read the words after it), so a separate value is
+/// the next word.
+fn endpoint(cmd: &Command, view: &ArgView<'_>) -> Option<String> {
+    let o = view
+        .options
+        .iter()
+        .rev()
+        .find(|o| o.name == "--endpoint-url")?;
+    match o.value {
+        Some(v) => Some(v.to_owned()),
+        None => cmd.args.get(o.index + 1).map(|w| w.text.clone()),
+    }
+}
+
 pub fn detect(d: &Detector, cmd: &Command, view: &ArgView<'_>) -> Found {
     let profile = option(view, &["--profile"])
         .map(str::to_owned)
@@ -51,6 +66,11 @@ pub fn detect(d: &Detector, cmd: &Command, view: &ArgView<'_>) -> Found {
     if let Some(a) = &account {
         items.push(("aws-account", a.clone()));
         secondary.push(a.clone());
+    }
+    // A different endpoint (LocalStack, a proxy) changes where the command acts; shown,
+    // never classified.
+    if let Some(e) = endpoint(cmd, view) {
+        items.push(("aws-endpoint", e));
     }
     Found {
         items,

@@ -1,5 +1,6 @@
-//! gcloud's target: the project, from `--project`, `CLOUDSDK_CORE_PROJECT` and the
-//! active named configuration.
+//! gcloud's target (and gsutil's and bq's, which share its configuration): the project,
+//! from the tool's project flag, `CLOUDSDK_CORE_PROJECT` and the active named
+//! configuration.
 
 use std::path::PathBuf;
 
@@ -7,7 +8,12 @@ use super::{Detector, Found, ini, option};
 use crate::normalize::Command;
 use crate::policy::args::ArgView;
 
-pub fn detect(d: &Detector, cmd: &Command, view: &ArgView<'_>) -> Found {
+/// The flags naming the project, per tool.
+pub const GCLOUD_FLAGS: &[&str] = &["--project"];
+pub const GSUTIL_FLAGS: &[&str] = &["-p"];
+pub const BQ_FLAGS: &[&str] = &["--project_id"];
+
+pub fn detect(d: &Detector, cmd: &Command, view: &ArgView<'_>, project_flags: &[&str]) -> Found {
     let config_dir = d
         .var(cmd, "CLOUDSDK_CONFIG")
         .map(PathBuf::from)
@@ -19,7 +25,7 @@ pub fn detect(d: &Detector, cmd: &Command, view: &ArgView<'_>) -> Found {
             Some(t.trim().to_owned()).filter(|t| !t.is_empty())
         })
         .unwrap_or_else(|| "default".to_owned());
-    let project = option(view, &["--project"])
+    let project = option(view, project_flags)
         .map(str::to_owned)
         .or_else(|| d.var(cmd, "CLOUDSDK_CORE_PROJECT"))
         .or_else(|| {

@@ -175,6 +175,13 @@ pub fn detect(d: &Detector, cmd: &Command, view: &ArgView<'_>, flags: &Flags) ->
         secondary.push(c.clone());
     }
     items.push(("namespace", namespace));
+    // Only when chosen for this command: the default file says nothing new.
+    if let Some(k) = option(view, flags.kubeconfig)
+        .map(str::to_owned)
+        .or_else(|| d.var(cmd, "KUBECONFIG"))
+    {
+        items.push(("kubeconfig", k));
+    }
     Found {
         items,
         primary: name,

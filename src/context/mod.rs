@@ -1,6 +1,6 @@
 //! Where a command points: the kube context and namespace, the AWS profile, region and
-//! account, the terraform workspace, the gcloud project — and whether that is a
-//! production, staging or development environment.
+//! account, the terraform workspace, the gcloud project, the pulumi stack, the Azure
+//! subscription — and whether that is a production, staging or development environment.
 //!
 //! Detection reads the tool's flags first, then the command's own environment
 //! assignments, then the process environment, then the tool's config files, as each
@@ -8,10 +8,12 @@
 //! reads a kubeconfig.
 
 mod aws;
+mod azure;
 mod classify;
 mod gcloud;
 mod ini;
 mod kube;
+mod pulumi;
 mod terraform;
 
 use std::collections::HashMap;
@@ -61,6 +63,21 @@ impl std::fmt::Display for Context {
         }
     }
 }
+
+/// The tools detection knows (by their canonical name: `oc` is kubectl).
+pub const TOOLS: &[&str] = &[
+    "kubectl",
+    "helm",
+    "aws",
+    "terraform",
+    "gcloud",
+    "gsutil",
+    "bq",
+    "cdk",
+    "cdktf",
+    "pulumi",
+    "az",
+];
 
 /// What the engine asks when a matched rule may depend on where a command points.
 pub trait ContextSource {
@@ -143,20 +160,130 @@ pub(crate) fn option<'a>(view: &'a ArgView<'_>, names: &[&str]) -> Option<&'a st
 
 impl ContextSource for Detector {
     fn context(&self, tool: &str, cmd: &Command, view: &ArgView<'_>) -> Option<Context> {
-        let found = match tool {
-            "kubectl" => kube::detect(self, cmd, view, kube::KUBECTL_FLAGS),
-            "helm" => kube::detect(self, cmd, view, kube::HELM_FLAGS),
-            "aws" => aws::detect(self, cmd, view),
-            "terraform" => terraform::detect(self, cmd, view),
-            "gcloud" => gcloud::detect(self, cmd, view),
+        let (found, classified) = match tool {
+            "kubectl" => (kube::detect(self, cmd, view, kube::KUBECTL_FLAGS), true),
+            "helm" => (kube::detect(self, cmd, view, kube::HELM_FLAGS), true),
+            "aws" => (aws::detect(self, cmd, view), true),
+            "terraform" => (terraform::detect(self, cmd, view), true),
+            "gcloud" => (gcloud::detect(self, cmd, view, gcloud::GCLOUD_FLAGS), true),
+            // Named for the people deciding, not classified: an unknown environment is
+            // what freezes and environment rules treat most strictly, and no rule for
+            // these tools depends on the class.
+            "gsutil" => (gcloud::detect(self, cmd, view, gcloud::GSUTIL_FLAGS), false),
+            "bq" => (gcloud::detect(self, cmd, view, gcloud::BQ_FLAGS), false),
+            "cdk" | "cdktf" => (aws::detect(self, cmd, view), false),
+            "pulumi" => (pulumi::detect(self, cmd, view), false),
+            "az" => (azure::detect(self, cmd, view), false),
             _ => return None,
         };
-        let class = self
-            .classifier
-            .decide(found.primary.as_deref(), &found.secondary);
+        let class = if classified {
+            self.classifier
+                .decide(found.primary.as_deref(), &found.secondary)
+        } else {
+            None
+        };
         Some(Context {
             items: found.items,
             class,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Engine;
+    use crate::rules::{RuleSet, Sources};
+
+    /// The context the engine records for a command some rule matches, seeing no
+    /// variables and no files of this machine.
+    fn ctx(argv: &[&str], vars: &[(&str, &str)]) -> Context {
+        let vars = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let engine = Engine::new(RuleSet::load(&Sources::embedded_only())).with_context(Box::new(
+            Detector::fixed(vars, None, Some("/nonexistent".into()), None),
+        ));
+        let argv: Vec<String> = argv.iter().map(|s| (*s).to_owned()).collect();
+        let v = engine.judge_argv(&argv);
+        v.commands[0]
+            .context
+            .clone()
+            .expect("a matched command has a context")
+    }
+
+    fn get<'a>(c: &'a Context, key: &str) -> Option<&'a str> {
+        c.items
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn every_listed_tool_is_detected_and_no_other() {
+        let d = Detector::fixed(HashMap::new(), None, None, None);
+        let cmd = Command::default();
+        let view = ArgView::default();
+        for t in TOOLS {
+            assert!(d.context(t, &cmd, &view).is_some(), "{t}");
+        }
+        assert!(d.context("git", &cmd, &view).is_none());
+    }
+
+    #[test]
+    fn reads_flags_for_every_tool_people_are_asked_about() {
+        let c = ctx(
+            &[
+                "kubectl",
+                "--context",
+                "prod-eu",
+                "--kubeconfig",
+                "/k",
+                "-n",
+                "payments",
+                "delete",
+                "namespace",
+                "x",
+            ],
+            &[],
+        );
+        assert_eq!(get(&c, "kube-context"), Some("prod-eu"));
+        assert_eq!(get(&c, "namespace"), Some("payments"));
+        assert_eq!(get(&c, "kubeconfig"), Some("/k"));
+        assert_eq!(c.class, Some(EnvClass::Production));
+        let c = ctx(
+            &[
+                "aws",
+                "--profile=admin",
+                "--region",
+                "us-east-1",
+                "--endpoint-url",
+                "http://localhost:4566",
+                "s3",
+                "rb",
+                "s3://b",
+                "--force",
+            ],
+            &[],
+        );
+        assert_eq!(get(&c, "aws-profile"), Some("admin"));
+        assert_eq!(get(&c, "aws-region"), Some("us-east-1"));
+        assert_eq!(get(&c, "aws-endpoint"), Some("http://localhost:4566"));
+        let c = ctx(&["pulumi", "destroy", "--yes", "-s", "prod"], &[]);
+        assert_eq!(get(&c, "pulumi-stack"), Some("prod"));
+        // Shown, not classified: freezes keep treating it as an unknown environment.
+        assert_eq!(c.class, None);
+        let c = ctx(
+            &["az", "group", "delete", "-n", "rg", "--yes"],
+            &[("AZURE_SUBSCRIPTION_ID", "sub-1")],
+        );
+        assert_eq!(get(&c, "az-subscription"), Some("sub-1"));
+        let c = ctx(
+            &["gsutil", "rm", "-r", "gs://prod-data"],
+            &[("CLOUDSDK_CORE_PROJECT", "acme")],
+        );
+        assert_eq!(get(&c, "gcp-project"), Some("acme"));
+        assert_eq!(c.class, None);
     }
 }

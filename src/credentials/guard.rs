@@ -192,34 +192,22 @@ impl Protected {
     /// Replaces a leading `~`, `$HOME` or XDG variable with its value.
     fn expand(&self, t: &str) -> String {
         let home = self.home.as_deref();
-        let leads: [(&str, Option<String>); 7] = [
-            ("~", home.map(str::to_owned)),
-            ("${HOME}", home.map(str::to_owned)),
-            ("$HOME", home.map(str::to_owned)),
-            (
-                "${XDG_CONFIG_HOME}",
-                self.xdg_config
-                    .clone()
-                    .or_else(|| home.map(|h| format!("{h}/.config"))),
-            ),
-            (
-                "$XDG_CONFIG_HOME",
-                self.xdg_config
-                    .clone()
-                    .or_else(|| home.map(|h| format!("{h}/.config"))),
-            ),
-            (
-                "${XDG_STATE_HOME}",
-                self.xdg_state
-                    .clone()
-                    .or_else(|| home.map(|h| format!("{h}/.local/state"))),
-            ),
-            (
-                "$XDG_STATE_HOME",
-                self.xdg_state
-                    .clone()
-                    .or_else(|| home.map(|h| format!("{h}/.local/state"))),
-            ),
+        let config = self
+            .xdg_config
+            .clone()
+            .or_else(|| home.map(|h| format!("{h}/.config")));
+        let state = self
+            .xdg_state
+            .clone()
+            .or_else(|| home.map(|h| format!("{h}/.local/state")));
+        let leads: [(&str, Option<&str>); 7] = [
+            ("~", home),
+            ("${HOME}", home),
+            ("$HOME", home),
+            ("${XDG_CONFIG_HOME}", config.as_deref()),
+            ("$XDG_CONFIG_HOME", config.as_deref()),
+            ("${XDG_STATE_HOME}", state.as_deref()),
+            ("$XDG_STATE_HOME", state.as_deref()),
         ];
         for (lead, value) in leads {
             if let Some(rest) = t.strip_prefix(lead)

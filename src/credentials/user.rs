@@ -2,69 +2,21 @@
 //! the hardened recipe, where the agent owns no credentials and cannot write
 //! interlock's rules, state or audit log.
 
-use std::ffi::{CStr, CString};
-use std::path::PathBuf;
+use std::ffi::CString;
 
 use super::CredError;
 
-/// The fields of a passwd entry a session needs.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct User {
-    pub name: String,
-    pub uid: libc::uid_t,
-    pub gid: libc::gid_t,
-    pub home: PathBuf,
-}
-
-/// A first guess at the buffer getpwnam_r needs; it grows on ERANGE.
-const PW_BUF_START: usize = 1024;
-/// Past this, an entry is not a real user's.
-const PW_BUF_MAX: usize = 1 << 20;
+/// The account a session becomes.
+pub type User = crate::account::Account;
 
 /// Looks a user up by name.
 pub fn lookup(name: &str) -> Result<User, CredError> {
-    let unknown = || CredError::UnknownUser(name.to_owned());
-    let cname = CString::new(name).map_err(|_| unknown())?;
-    let mut size = PW_BUF_START;
-    loop {
-        let mut buf = vec![0 as libc::c_char; size];
-        // SAFETY: a zeroed passwd is a valid out-parameter; getpwnam_r fills it.
-        let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
-        let mut result: *mut libc::passwd = std::ptr::null_mut();
-        // SAFETY: every pointer is valid for the call, and `buf` outlives the use of
-        // the strings getpwnam_r points into it.
-        let rc = unsafe {
-            libc::getpwnam_r(
-                cname.as_ptr(),
-                &mut pw,
-                buf.as_mut_ptr(),
-                buf.len(),
-                &mut result,
-            )
-        };
-        if rc == libc::ERANGE && size < PW_BUF_MAX {
-            size *= 2;
-            continue;
-        }
-        if rc != 0 {
-            return Err(CredError::Lookup {
-                name: name.to_owned(),
-                err: std::io::Error::from_raw_os_error(rc),
-            });
-        }
-        if result.is_null() {
-            return Err(unknown());
-        }
-        // SAFETY: getpwnam_r succeeded, so pw_dir points at a NUL-terminated string
-        // inside `buf`, which is still alive.
-        let home = unsafe { CStr::from_ptr(pw.pw_dir) };
-        return Ok(User {
+    crate::account::by_name(name)
+        .map_err(|err| CredError::Lookup {
             name: name.to_owned(),
-            uid: pw.pw_uid,
-            gid: pw.pw_gid,
-            home: PathBuf::from(home.to_string_lossy().into_owned()),
-        });
-    }
+            err,
+        })?
+        .ok_or_else(|| CredError::UnknownUser(name.to_owned()))
 }
 
 /// Checks that `--user` can work at all: interlock runs as root and the user exists.

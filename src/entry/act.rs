@@ -209,6 +209,57 @@ pub fn preview_done(status: u8) -> String {
     }
 }
 
+/// A preview's exit status as interlock's exit code and the status the log records: a
+/// preview that succeeded exits DRY_RUN, so that no caller mistakes it for the change.
+pub fn preview_exit(s: std::process::ExitStatus) -> (u8, Option<i32>) {
+    if s.success() {
+        (exit::DRY_RUN, Some(0))
+    } else {
+        let code = super::exec::status_code(s);
+        (code, Some(i32::from(code)))
+    }
+}
+
+/// The end of a preview: says what came of it (when it ran) and records it. A record
+/// that cannot be written turns the exit into INTERNAL: an unlogged run must not look
+/// as if all went well.
+pub fn preview_finished(
+    code: u8,
+    status: Option<i32>,
+    record: impl FnOnce(Option<i32>) -> Result<(), String>,
+) -> u8 {
+    if status.is_some() {
+        eprint!("{}", preview_done(code));
+    }
+    match record(status) {
+        Ok(()) => code,
+        Err(m) => {
+            eprint!("{m}");
+            exit::INTERNAL
+        }
+    }
+}
+
+/// The end of an outcome that runs nothing: a refusal says why, is recorded, and exits
+/// with its code; a confirmation still unanswered here is a bug, and runs nothing either.
+pub fn nothing_run(outcome: &Outcome, record: impl FnOnce(&Outcome) -> Result<(), String>) -> u8 {
+    match outcome {
+        Outcome::Refuse { code, message } => {
+            eprint!("{message}");
+            if let Err(m) = record(outcome) {
+                eprint!("{m}");
+            }
+            *code
+        }
+        _ => {
+            eprintln!(
+                "interlock: internal error: a confirmation was left unanswered; nothing was run"
+            );
+            exit::INTERNAL
+        }
+    }
+}
+
 /// No human approved it because none could be asked (`why`): the rule's fallback, a
 /// preview or a refusal with exit 102.
 pub fn fallback(ask: &Ask, why: &str) -> Outcome {

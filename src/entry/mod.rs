@@ -15,6 +15,15 @@ use std::os::unix::ffi::OsStrExt;
 
 use crate::exit;
 
+/// The engine every entry point that decides judges with, so that a shim, the shell
+/// mode and an agent hook reach the same verdict: the standard rule layers for `env`,
+/// and context detection that reads config and files only once a rule matches.
+pub fn engine(env: &crate::env::Env) -> crate::policy::Engine {
+    use crate::rules::{RuleSet, Sources};
+    crate::policy::Engine::new(RuleSet::load(&Sources::standard(env)))
+        .with_context(crate::governance::detector(env))
+}
+
 /// How the binary was invoked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {

@@ -15,8 +15,7 @@ use super::record;
 use crate::audit::{Entry, Judged};
 use crate::env::Env;
 use crate::exit;
-use crate::policy::Engine;
-use crate::rules::{Action, RuleSet, Sources};
+use crate::rules::Action;
 
 /// Where the script comes from, read from bash-style arguments.
 #[derive(Debug, PartialEq, Eq)]
@@ -200,8 +199,7 @@ fn shell(args: Vec<OsString>) -> u8 {
     };
 
     let env = Env::from_process();
-    let engine = Engine::new(RuleSet::load(&Sources::standard(&env)))
-        .with_context(crate::governance::detector(&env));
+    let engine = super::engine(&env);
     let mut verdict = engine.judge_script(&script);
     if verdict.decision != Action::Allow {
         crate::cli::report_load_errors(&engine);
@@ -239,18 +237,8 @@ fn shell(args: Vec<OsString>) -> u8 {
                 Some(buf) => feed(cmd.args(rest), &buf, &real),
             }
         }
-        Outcome::Refuse { code, ref message } => {
-            eprint!("{message}");
-            if let Err(m) = record(&outcome, None) {
-                eprint!("{m}");
-            }
-            code
-        }
-        Outcome::Confirm(_) => {
-            eprintln!(
-                "interlock: internal error: a confirmation was left unanswered; nothing was run"
-            );
-            exit::INTERNAL
+        Outcome::Refuse { .. } | Outcome::Confirm(_) => {
+            act::nothing_run(&outcome, |o| record(o, None))
         }
         Outcome::Preview {
             argv: ref preview,
@@ -261,18 +249,10 @@ fn shell(args: Vec<OsString>) -> u8 {
                 cmd.arg("-l");
             }
             let (code, status) = match cmd.arg("-c").arg(shell_words::join(preview)).status() {
-                Ok(s) if s.success() => (exit::DRY_RUN, Some(0)),
-                Ok(s) => (exec::status_code(s), Some(i32::from(exec::status_code(s)))),
+                Ok(s) => act::preview_exit(s),
                 Err(e) => return exec::exec_failed(&real, &e),
             };
-            eprint!("{}", act::preview_done(code));
-            match record(&outcome, status) {
-                Ok(()) => code,
-                Err(m) => {
-                    eprint!("{m}");
-                    exit::INTERNAL
-                }
-            }
+            act::preview_finished(code, status, |s| record(&outcome, s))
         }
     }
 }

@@ -11,8 +11,7 @@ use super::record;
 use crate::audit::{Entry, Judged};
 use crate::env::{Env, lossy};
 use crate::exit;
-use crate::policy::Engine;
-use crate::rules::{Action, RuleSet, Sources};
+use crate::rules::Action;
 
 pub fn main(args: Vec<OsString>) -> u8 {
     shim(args)
@@ -35,8 +34,7 @@ fn shim(args: Vec<OsString>) -> u8 {
     }
 
     let env = Env::from_process();
-    let engine = Engine::new(RuleSet::load(&Sources::standard(&env)))
-        .with_context(crate::governance::detector(&env));
+    let engine = super::engine(&env);
     let mut argv = Vec::with_capacity(args.len());
     argv.push(tool.clone());
     argv.extend(rest.iter().map(lossy));
@@ -89,18 +87,8 @@ fn shim(args: Vec<OsString>) -> u8 {
                 .exec();
             exec::exec_failed(&real, &err)
         }
-        Outcome::Refuse { code, ref message } => {
-            eprint!("{message}");
-            if let Err(m) = record(&outcome, None) {
-                eprint!("{m}");
-            }
-            code
-        }
-        Outcome::Confirm(_) => {
-            eprintln!(
-                "interlock: internal error: a confirmation was left unanswered; nothing was run"
-            );
-            exit::INTERNAL
+        Outcome::Refuse { .. } | Outcome::Confirm(_) => {
+            act::nothing_run(&outcome, |o| record(o, None))
         }
         Outcome::Preview {
             argv: ref preview,
@@ -112,16 +100,7 @@ fn shim(args: Vec<OsString>) -> u8 {
                 Err(e) => return crate::credentials::refuse(&tool, &e),
             };
             let (code, status) = run_preview(preview, depth_env, &creds);
-            if status.is_some() {
-                eprint!("{}", act::preview_done(code));
-            }
-            match record(&outcome, status) {
-                Ok(()) => code,
-                Err(m) => {
-                    eprint!("{m}");
-                    exit::INTERNAL
-                }
-            }
+            act::preview_finished(code, status, |s| record(&outcome, s))
         }
     }
 }
@@ -152,8 +131,7 @@ fn run_preview(
         .env(depth_env.0, depth_env.1)
         .status()
     {
-        Ok(s) if s.success() => (exit::DRY_RUN, Some(0)),
-        Ok(s) => (exec::status_code(s), Some(i32::from(exec::status_code(s)))),
+        Ok(s) => act::preview_exit(s),
         Err(e) => (exec::exec_failed(&real, &e), None),
     }
 }

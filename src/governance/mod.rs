@@ -118,8 +118,7 @@ pub fn apply_freeze(v: &mut Verdict, windows: &[Window], now: Timestamp) -> Opti
 pub fn session_key() -> String {
     match std::env::var("INTERLOCK_SESSION") {
         Ok(s) if !s.is_empty() => format!("session:{s}"),
-        // SAFETY: getuid has no preconditions and cannot fail.
-        _ => format!("user:{}", unsafe { libc::getuid() }),
+        _ => format!("user:{}", crate::account::real_uid()),
     }
 }
 

@@ -16,9 +16,7 @@ pub const EVENT: &str = "PreToolUse";
 pub const SHELL_TOOLS: &[&str] = &["Bash"];
 
 pub fn parse(v: &Value) -> Result<Request, HookError> {
-    super::check_event(v, &["hook_event_name"], EVENT)?;
-    let tool = super::req_str(v, &["tool_name"], "tool_name")?;
-    super::tool_request(tool, v.get("tool_input"), SHELL_TOOLS, super::cwd_of(v))
+    super::tool_event(v, EVENT, SHELL_TOOLS)
 }
 
 pub fn render(reply: &Reply) -> Response {

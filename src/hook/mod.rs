@@ -27,9 +27,9 @@ use crate::entry::act::{self, Outcome};
 use crate::entry::record;
 use crate::env::Env;
 use crate::exit;
-use crate::policy::{Engine, Verdict};
+use crate::policy::Verdict;
 use crate::redact::redact_text;
-use crate::rules::{Action, RuleSet, Sources};
+use crate::rules::Action;
 
 /// The agents whose hook protocol interlock speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -255,8 +255,7 @@ pub fn judge(command: &str, cwd: Option<&Path>, has_ask: bool) -> Reply {
     if let Some(dir) = cwd.filter(|d| d.is_absolute()) {
         env.cwd = Some(dir.to_path_buf());
     }
-    let engine = Engine::new(RuleSet::load(&Sources::standard(&env)))
-        .with_context(crate::governance::detector(&env));
+    let engine = crate::entry::engine(&env);
     let mut verdict = engine.judge_script(command);
     // Freezes and the speed brake apply here as in the shell, and the decision is
     // logged; a command whose decision cannot be logged is denied.
@@ -469,6 +468,14 @@ fn tool_request(
         Some(_) => Err(HookError::UnknownToolWithCommand(name.to_owned())),
         None => Ok(Request::PassThrough),
     }
+}
+
+/// Reads the payload Claude Code, Codex and Gemini CLI share: `hook_event_name`,
+/// `tool_name`, `tool_input` and `cwd`.
+fn tool_event(v: &Value, event: &'static str, shell_tools: &[&str]) -> Result<Request, HookError> {
+    check_event(v, &["hook_event_name"], event)?;
+    let tool = req_str(v, &["tool_name"], "tool_name")?;
+    tool_request(tool, v.get("tool_input"), shell_tools, cwd_of(v))
 }
 
 #[cfg(test)]

@@ -32,13 +32,8 @@ struct Layout {
 
 fn layout(agent: Agent) -> Layout {
     match agent {
-        Agent::Claude => Layout {
-            event: "PreToolUse",
-            matcher: Some("Bash"),
-            command_key: "command",
-            version: None,
-        },
-        Agent::Codex => Layout {
+        // Codex reads hooks in Claude Code's layout.
+        Agent::Claude | Agent::Codex => Layout {
             event: "PreToolUse",
             matcher: Some("Bash"),
             command_key: "command",
