@@ -92,19 +92,84 @@ static PAIRS: LazyLock<Regex> = LazyLock::new(|| {
     .expect("pair regex compiles")
 });
 
+/// Literal text every match of [`SHAPES`] contains.
+const SHAPE_MARKS: &[&str] = &[
+    "AKIA",
+    "ASIA",
+    "AIDA",
+    "AROA",
+    "AGPA",
+    "ANPA",
+    "AIPA",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "xox",
+    "npm_",
+    "sk-",
+    "hvs.",
+    "eyJ",
+];
+
+/// Whether any name in `text` could be secret: [`is_secret_name`]'s words anywhere in
+/// the text read the same way. A pair can only be hidden when this holds.
+fn may_name_a_secret(text: &str) -> bool {
+    let n: String = text
+        .chars()
+        .map(|c| match c {
+            '-' | '.' => '_',
+            c => c.to_ascii_uppercase(),
+        })
+        .collect();
+    SECRET_NAMES
+        .iter()
+        .chain(SECRET_WORDS)
+        .any(|w| n.contains(w))
+}
+
 /// Hides secret values in free text: a command line, a script, a message.
+///
+/// Each pattern runs only when a cheap literal test says it could match: most text
+/// holds no secret, and compiling the patterns costs a millisecond and a half.
 pub fn redact_text(text: &str) -> String {
+    redact_with(text, true)
+}
+
+/// [`redact_text`]; `screen` off runs every pattern (for the test that the screens
+/// never skip a match).
+fn redact_with(text: &str, screen: bool) -> String {
     let mut out = text.to_owned();
-    let mut apply = |re: &Regex, f: &dyn Fn(&Captures) -> String| {
+    // The pattern is taken lazily: naming it as a `&Regex` here would compile it.
+    let mut apply = |wanted: bool, re: &LazyLock<Regex>, f: &dyn Fn(&Captures) -> String| {
+        if screen && !wanted {
+            return;
+        }
         if let Cow::Owned(s) = re.replace_all(&out, |c: &Captures| f(c)) {
             out = s;
         }
     };
+    let lower = text.to_ascii_lowercase();
     // Shapes first, so a token is hidden even when its label is unknown.
-    apply(&AUTH_SCHEMES, &|c| format!("{}{}{MASK}", &c[1], &c[2]));
-    apply(&SHAPES, &|_| MASK.to_owned());
-    apply(&URL_CREDENTIALS, &|c| format!("{}{MASK}@", &c[1]));
-    apply(&PAIRS, &redact_pair);
+    apply(
+        lower.contains("bearer") || lower.contains("basic"),
+        &AUTH_SCHEMES,
+        &|c| format!("{}{}{MASK}", &c[1], &c[2]),
+    );
+    apply(
+        SHAPE_MARKS.iter().any(|m| text.contains(m)),
+        &SHAPES,
+        &|_| MASK.to_owned(),
+    );
+    apply(
+        text.contains("://") && text.contains('@'),
+        &URL_CREDENTIALS,
+        &|c| format!("{}{MASK}@", &c[1]),
+    );
+    apply(may_name_a_secret(text), &PAIRS, &redact_pair);
     redact_attached_p(&out)
 }
 
@@ -282,6 +347,44 @@ mod tests {
         assert!(!t.contains("hunter"), "{t}");
         // psql's -p is a port, in text as in argv.
         assert_eq!(redact_text("psql -p5432 -h db"), "psql -p5432 -h db");
+    }
+
+    #[test]
+    fn the_cheap_tests_never_skip_what_a_pattern_would_hide() {
+        let samples = [
+            "curl -H 'Authorization: Bearer abcdefgh12345' x",
+            "curl -u x -H 'authorization: basic dXNlcjpwYXNzd29yZA==' x",
+            "aws configure set aws_access_key_id AKIAIOSFODNN7EXAMPLE",
+            "echo ghp_abcdefghijklmnopqrstuvwxyz0123 glpat-abcdefghijklmnopqrstu",
+            "psql postgres://app:s3cret@db/prod",
+            "docker login --password hunter2",
+            "kubectl create secret generic x --from-literal=db-password=hunter2",
+            "VAULT_TOKEN=s.abc vault read x",
+            "my.api-key: abc",
+            "jwt eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.SflKxwRJSMeKKF2QT4",
+        ];
+        for t in samples {
+            assert_eq!(redact_with(t, true), redact_with(t, false), "{t}");
+            assert_ne!(redact_text(t), t, "{t}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Command lines pieced from secret-ish and ordinary words: the screens skip
+        /// only what no pattern would change.
+        #[test]
+        fn screens_never_change_the_result(words in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "kubectl", "delete", "--password", "hunter2", "PGPASSWORD=x", "-e",
+                "Bearer", "abcdefgh1234", "postgres://u:p@h/d", "AKIAIOSFODNN7EXAMPLE",
+                "--from-literal=api-key=v", "token:", "x", "=", "@", "://", "'q w'",
+                "mysql", "-psecret", ";", "|", "\n", "my.secret", "basic", "eyJ",
+            ]),
+            0..12,
+        )) {
+            let t = words.join(" ");
+            proptest::prop_assert_eq!(redact_with(&t, true), redact_with(&t, false));
+        }
     }
 
     #[test]
