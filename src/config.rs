@@ -35,6 +35,25 @@ pub struct Config {
     pub freeze: Option<Vec<crate::governance::Freeze>>,
     #[serde(default)]
     pub brake: Option<crate::governance::BrakeConfig>,
+    /// `[layers]`: which of the user's own files interlock reads. Honoured only in the
+    /// system file.
+    #[serde(default)]
+    pub layers: Option<Layers>,
+}
+
+/// `[layers]`, for the hardened recipe: with `user = false` in the system file, the
+/// user's `config.toml` and rules directory are not read at all. They are found
+/// through `HOME` and `XDG_CONFIG_HOME`, which the agent's process controls, so on a
+/// machine where the agent must not choose its own rules, only the system layer counts.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Layers {
+    #[serde(default = "yes")]
+    pub user: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Config {
@@ -49,6 +68,8 @@ impl Config {
             context: self.context.or(weaker.context),
             freeze: self.freeze.or(weaker.freeze),
             brake: self.brake.or(weaker.brake),
+            // Only the system file decides which files are read.
+            layers: self.layers,
         }
     }
 }
@@ -87,16 +108,49 @@ pub fn load(env: &Env) -> Result<Config, LoadError> {
     load_from(&paths(env))
 }
 
-/// [`load`] from explicit files, strongest first.
+/// Whether the user's own files (config.toml, rules) are read: not when the system
+/// config says `[layers] user = false`. A system file that cannot be read leaves the
+/// user layer on; the error itself stops guarded commands where the config is loaded.
+pub fn user_layer(env: &Env) -> bool {
+    user_layer_in(&env.system_dir().join("config.toml"))
+}
+
+/// [`user_layer`] for an explicit system file.
+pub fn user_layer_in(system: &Path) -> bool {
+    match read(system) {
+        Ok(Some(c)) => c.layers.is_none_or(|l| l.user),
+        _ => true,
+    }
+}
+
+/// [`load`] from explicit files, strongest first. The first is the system file: when
+/// it says `[layers] user = false`, the others are not read.
 pub fn load_from(paths: &[PathBuf]) -> Result<Config, LoadError> {
-    let mut layered: Option<Config> = None;
-    for p in paths {
-        if let Some(c) = read(p)? {
-            layered = Some(match layered {
-                Some(strong) => strong.over(c),
-                None => c,
-            });
+    let Some((system, users)) = paths.split_first() else {
+        return Ok(Config::default());
+    };
+    let mut layered = read(system)?;
+    if layered
+        .as_ref()
+        .and_then(|c| c.layers)
+        .is_some_and(|l| !l.user)
+    {
+        return Ok(layered.unwrap_or_default());
+    }
+    for p in users {
+        let Some(c) = read(p)? else { continue };
+        if c.layers.is_some() {
+            // Otherwise the file the switch is about could turn it off.
+            return Err(LoadError::whole(
+                &p.display().to_string(),
+                "`[layers]` is read only from the system config (/etc/interlock/config.toml)"
+                    .into(),
+            ));
         }
+        layered = Some(match layered {
+            Some(strong) => strong.over(c),
+            None => c,
+        });
     }
     Ok(layered.unwrap_or_default())
 }
@@ -115,6 +169,28 @@ mod tests {
     fn missing_files_are_an_empty_config() {
         let dir = tempfile::tempdir().unwrap();
         assert!(load_from(&[dir.path().join("none.toml")]).is_ok());
+    }
+
+    #[test]
+    fn the_system_file_can_switch_the_user_layer_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let (system, user) = (dir.path().join("system.toml"), dir.path().join("user.toml"));
+        std::fs::write(&user, "[confirm]\nwait = false\n").unwrap();
+        let both = [system.clone(), user.clone()];
+        assert!(load_from(&both).unwrap().confirm.is_some());
+        assert!(
+            user_layer_in(&system),
+            "no system file: the user layer is read"
+        );
+
+        std::fs::write(&system, "[layers]\nuser = false\n").unwrap();
+        assert!(load_from(&both).unwrap().confirm.is_none());
+        assert!(!user_layer_in(&system));
+
+        // The user file cannot say it itself.
+        std::fs::write(&system, "").unwrap();
+        std::fs::write(&user, "[layers]\nuser = true\n").unwrap();
+        assert!(load_from(&both).is_err());
     }
 
     #[test]

@@ -174,6 +174,18 @@ fn feature_hardened_recipe_plans_the_user_and_keeps_rules_out_of_its_reach() {
         )),
         "{out}"
     );
+    // The user layer is off, so a rules dir the agent points XDG_CONFIG_HOME at is not
+    // read; running the feature again does not repeat the setting.
+    let conf = root.join("etc/interlock/config.toml");
+    let text_of = |p: &std::path::Path| std::fs::read_to_string(p).unwrap();
+    assert!(
+        text_of(&conf).contains("[layers]\nuser = false\n"),
+        "{}",
+        text_of(&conf)
+    );
+    feature(&root, &[("HARDENED", "true"), ("AGENTUSER", "coder")]);
+    assert_eq!(text_of(&conf).matches("[layers]").count(), 1);
+    assert!(interlock::config::load_from(&[conf]).is_ok());
 }
 
 #[test]

@@ -162,7 +162,12 @@ impl Sources {
         Sources {
             embedded: true,
             system: Some(env.system_dir().join("rules")),
-            user: env.user_config_dir().map(|d| d.join("rules")),
+            // Off when the system config says `[layers] user = false` (hardened installs):
+            // the user's directory is found through variables the agent controls.
+            user: env
+                .user_config_dir()
+                .filter(|_| crate::config::user_layer(env))
+                .map(|d| d.join("rules")),
             project: env
                 .cwd
                 .as_deref()

@@ -134,6 +134,14 @@ if [ "$hardened" = true ]; then
   chmod 755 "$home/.config/interlock" "$home/.config/interlock/rules"
   priv chown root:root "$home/.config/interlock" "$home/.config/interlock/rules"
   priv chown "$agent:$agent" "$home/.config"
+  # The user layer is found through HOME and XDG_CONFIG_HOME, which the agent's process
+  # controls: with it off, only the root-owned system layer counts.
+  conf=$root/etc/interlock/config.toml
+  if ! grep -qs '^\[layers\]' "$conf"; then
+    printf '# Written by the interlock dev container feature (hardened).\n[layers]\nuser = false\n' >> "$conf"
+  fi
+  chmod 644 "$conf"
+  priv chown root:root "$conf"
   say "hardened: $agent has no password, sudo or docker, runs interlock-bash, and cannot write interlock's files"
   say "hardened: give $agent no cloud, cluster or database credentials; mount least-privilege ones read-only if it needs any"
 fi
