@@ -670,3 +670,66 @@ fn install_print_writes_nothing_and_a_broken_file_is_left_alone() {
     );
     assert_eq!(std::fs::read_to_string(&settings).unwrap(), broken);
 }
+
+// ---- The agents' own file tools ----------------------------------------------------
+
+#[test]
+fn file_tools_may_not_write_interlocks_own_files() {
+    // Claude Code's Write and Edit.
+    for (tool, input) in [
+        (
+            "Write",
+            json!({"file_path": "/home/u/.config/interlock/rules/off.toml", "content": "x"}),
+        ),
+        (
+            "Edit",
+            json!({"file_path": "/etc/interlock/config.toml", "old_string": "a", "new_string": "b"}),
+        ),
+    ] {
+        let reason = assert_claude_decision(&hook("claude", &claude_payload(tool, input)), "deny");
+        assert!(
+            reason.starts_with("interlock: blocked by self-protect-"),
+            "{reason}"
+        );
+        assert!(reason.contains("may not change its own guard"), "{reason}");
+    }
+    // The project's own files, and tools that write no file, are the agent's business.
+    for (tool, input) in [
+        (
+            "Write",
+            json!({"file_path": "/home/u/project/src/main.rs", "content": "x"}),
+        ),
+        ("TodoWrite", json!({"todos": [{"content": "fix it"}]})),
+        (
+            "Read",
+            json!({"file_path": "/home/u/.config/interlock/config.toml"}),
+        ),
+    ] {
+        let o = hook("claude", &claude_payload(tool, input));
+        assert_eq!(o.status.code(), Some(0), "{tool}");
+        assert!(o.stdout.is_empty(), "{tool}: {}", text(&o.stdout));
+    }
+    // Gemini CLI's write_file into the state directory.
+    let o = hook(
+        "gemini",
+        &gemini_payload(
+            "write_file",
+            json!({"file_path": "/home/u/.local/state/interlock/audit.log", "content": ""}),
+        ),
+    );
+    let v = answer(&o);
+    assert_eq!(v["decision"], "deny", "{v}");
+    // A patch naming interlock's config among its files (Codex's apply_patch).
+    let patch = "*** Begin Patch\n*** Update File: src/lib.rs\n@@\n-a\n+b\n\
+                 *** Update File: /home/u/.config/interlock/config.toml\n@@\n-x\n+y\n*** End Patch\n";
+    let payload = json!({
+        "session_id": "s",
+        "cwd": "/home/u/project",
+        "hook_event_name": "PreToolUse",
+        "tool_name": "apply_patch",
+        "tool_input": {"patch": patch},
+    });
+    let o = hook("codex", &payload.to_string());
+    let said = format!("{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(said.contains("self-protect-config"), "{said}");
+}

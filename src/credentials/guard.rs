@@ -178,6 +178,21 @@ impl Protected {
         p
     }
 
+    /// A file an agent's own editing tool (a hook's Write, Edit, apply_patch, ...) is
+    /// about to write: the finding when it is one of interlock's files. A relative
+    /// path is read against `cwd`, the directory the host reports.
+    pub fn file_write(&self, path: &str, cwd: Option<&str>) -> Option<Finding> {
+        let cwd = cwd.or(self.cwd.as_deref());
+        let (k, _) = self.classify(path, cwd, false)?;
+        Some(finding(
+            k.id(),
+            format!(
+                "writing {} ({path}) with the agent's own file tool",
+                k.what()
+            ),
+        ))
+    }
+
     /// A fresh walk over one script's commands, in order. `cell` holds the protected
     /// locations, worked out from the process only when a command touches files.
     pub fn walk(cell: &OnceLock<Protected>) -> Walk<'_> {

@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::audit::Entry;
+use crate::credentials::guard::Protected;
 use crate::entry::act::{self, Outcome};
 use crate::entry::record;
 use crate::env::Env;
@@ -115,7 +116,14 @@ pub enum Request {
         command: String,
         cwd: Option<PathBuf>,
     },
-    /// A tool that runs no shell command (read a file, edit, search, ...): no opinion.
+    /// One of the agent's own file tools about to write these paths: refused when one
+    /// is interlock's (self-protection), otherwise no opinion.
+    FileWrite {
+        paths: Vec<String>,
+        cwd: Option<PathBuf>,
+    },
+    /// A tool that runs no shell command and writes no file (read, search, ...): no
+    /// opinion.
     PassThrough,
 }
 
@@ -240,11 +248,35 @@ pub fn answer(agent: Agent, input: &[u8]) -> Response {
     };
     match request {
         Request::PassThrough => agent.render(&Reply::NoOpinion),
+        Request::FileWrite { paths, cwd } => {
+            agent.render(&judge_file_write(&paths, cwd.as_deref()))
+        }
         Request::Shell { command, cwd } => {
             let reply = judge(&command, cwd.as_deref(), agent.has_ask());
             agent.render(&reply)
         }
     }
+}
+
+/// Self-protection for the agent's own file tools: the same locations a shell command
+/// may not write (interlock's config, rules, state, shims and binary).
+pub fn judge_file_write(paths: &[String], cwd: Option<&Path>) -> Reply {
+    let mut env = Env::from_process();
+    if let Some(dir) = cwd.filter(|d| d.is_absolute()) {
+        env.cwd = Some(dir.to_path_buf());
+    }
+    let exe = std::env::current_exe().ok();
+    let guard = Protected::new(&env, crate::entry::exec::shims_dir(), exe);
+    let cwd = env.cwd.as_deref().map(|c| c.to_string_lossy().into_owned());
+    for p in paths {
+        if let Some(f) = guard.file_write(p, cwd.as_deref()) {
+            return redacted(Reply::Deny(format!(
+                "interlock: blocked by {}: {}\n  file: {p}\n  to do: leave interlock's files to a human\n",
+                f.id, f.reason
+            )));
+        }
+    }
+    Reply::NoOpinion
 }
 
 /// Judges a command line with the rules the shell mode would use in `cwd`.
@@ -466,7 +498,69 @@ fn tool_request(
     }
     match command {
         Some(_) => Err(HookError::UnknownToolWithCommand(name.to_owned())),
+        None if writes_files(name) => Ok(Request::FileWrite {
+            paths: input.map(file_paths).unwrap_or_default(),
+            cwd,
+        }),
         None => Ok(Request::PassThrough),
+    }
+}
+
+/// Whether a tool's name says it changes files: Claude Code's `Write`, `Edit`,
+/// `MultiEdit`, `NotebookEdit`; Gemini CLI's `write_file`, `replace`; Copilot's `edit`,
+/// `create`; Codex's `apply_patch`. Reading tools pass: reading interlock's config
+/// harms nothing.
+fn writes_files(tool: &str) -> bool {
+    let t = tool.to_ascii_lowercase();
+    [
+        "write", "edit", "replace", "create", "patch", "delete", "move", "rename",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
+}
+
+/// The paths a file tool's arguments name: the usual path fields, and the file headers
+/// of a patch (`*** Update File: PATH`, as Codex's apply_patch writes them).
+fn file_paths(input: &Value) -> Vec<String> {
+    const FIELDS: &[&str] = &[
+        "file_path",
+        "filePath",
+        "path",
+        "notebook_path",
+        "absolute_path",
+        "new_path",
+        "destination",
+    ];
+    const PATCH_HEADERS: &[&str] = &[
+        "*** Add File: ",
+        "*** Update File: ",
+        "*** Delete File: ",
+        "*** Move to: ",
+    ];
+    let mut out = Vec::new();
+    let mut strings = Vec::new();
+    collect_strings(input, None, &mut |key, s| {
+        if key.is_some_and(|k| FIELDS.contains(&k)) {
+            out.push(s.to_owned());
+        }
+        strings.push(s.to_owned());
+    });
+    for s in strings {
+        for line in s.lines() {
+            if let Some(p) = PATCH_HEADERS.iter().find_map(|h| line.strip_prefix(h)) {
+                out.push(p.trim().to_owned());
+            }
+        }
+    }
+    out
+}
+
+fn collect_strings(v: &Value, key: Option<&str>, f: &mut dyn FnMut(Option<&str>, &str)) {
+    match v {
+        Value::String(s) => f(key, s),
+        Value::Array(a) => a.iter().for_each(|x| collect_strings(x, key, f)),
+        Value::Object(m) => m.iter().for_each(|(k, x)| collect_strings(x, Some(k), f)),
+        _ => {}
     }
 }
 
