@@ -26,7 +26,16 @@ const INTERPRETERS: &[(&str, &[&str])] = &[
     ("Rscript", &["-e"]),
     ("tclsh", &[]),
     ("osascript", &["-e"]),
+    // awk's program is its first operand, not an option's value: see `awk_program`.
+    ("awk", &[]),
+    ("gawk", &[]),
+    ("mawk", &[]),
+    ("nawk", &[]),
 ];
+
+fn is_awk(name: &str) -> bool {
+    matches!(name, "awk" | "gawk" | "mawk" | "nawk")
+}
 
 fn lookup(name: &str) -> Option<&'static [&'static str]> {
     // `python3`, `python3.12`, `perl5.36`: versioned names are the same interpreter.
@@ -42,6 +51,12 @@ pub(super) fn is_interpreter(name: &str) -> bool {
 }
 
 pub(super) fn interpreter(name: &str, args: &[Word], ctx: &Ctx<'_>, out: &mut Vec<Command>) {
+    if is_awk(name) {
+        if let Some(code) = awk_program(args) {
+            scan(name, code, ctx, out);
+        }
+        return;
+    }
     let code_opts = lookup(name).unwrap_or(&[]);
     let mut code: Option<&Word> = None;
     let mut i = 0;
@@ -90,6 +105,25 @@ pub(super) fn interpreter(name: &str, args: &[Word], ctx: &Ctx<'_>, out: &mut Ve
     }
 }
 
+/// The program text of an awk command line: the first operand after the options,
+/// unless `-f FILE` names a program file (not visible here; the shims still guard
+/// what it runs).
+fn awk_program(args: &[Word]) -> Option<&Word> {
+    let mut i = 0;
+    while i < args.len() {
+        let t = args[i].text.as_str();
+        match t {
+            "--" => return args.get(i + 1),
+            "-f" | "--file" | "-i" | "--include" => return None,
+            "-F" | "-v" | "--field-separator" | "--assign" | "-W" => i += 2,
+            _ if t.starts_with("-f") || t.starts_with("--file=") => return None,
+            _ if t.starts_with('-') && t.len() > 1 => i += 1,
+            _ => return Some(&args[i]),
+        }
+    }
+    None
+}
+
 struct Patterns {
     /// A call that runs its argument through a shell, or as an argv.
     shell_call: Regex,
@@ -98,6 +132,9 @@ struct Patterns {
     /// Backticks and `qx{}`/`%x{}` in perl and ruby.
     backticks: Regex,
     string: Regex,
+    /// Anything in the code that can start a program; when present, every string
+    /// literal in the code is also read as a command line (see `sweep_literals`).
+    can_run: Regex,
 }
 
 fn patterns() -> &'static Patterns {
@@ -113,6 +150,7 @@ fn patterns() -> &'static Patterns {
                 | Open3\.\w+ | IO\.popen | Kernel\.(?:system|exec|spawn)
                 | shell_exec | passthru | proc_open
                 | \bsystem | \bexec | \bpopen | Deno\.Command | Bun\.spawn(?:Sync)? | \$
+                | os\.execute | io\.popen
               )\s*\(\s*",
         )
         .expect("shell-call pattern"),
@@ -124,8 +162,16 @@ fn patterns() -> &'static Patterns {
               )\s*\(\s*",
         )
         .expect("delete-call pattern"),
-        backticks: Regex::new(r"`([^`]*)`|\b(?:qx|%x)\s*[\{\(\[]([^\}\)\]]*)[\}\)\]]").expect("backtick pattern"),
+        backticks: Regex::new(r"`([^`]*)`|(?:\bqx|%x)\s*[\{\(\[]([^\}\)\]]*)[\}\)\]]").expect("backtick pattern"),
         string: Regex::new(r#"^(?:[rbuRBUf]{0,2})(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')"#).expect("string pattern"),
+        can_run: Regex::new(
+            r"(?x)
+            \b(?: system | exec\w* | popen\w* | spawn\w* | subprocess | pty | commands
+                | child_process | Open3 | shell\w* | passthru | proc_open | execute
+                | Command | run | call | check_\w+ | getoutput | qx | getline
+              )\b | `  | %x | \|",
+        )
+        .expect("can-run pattern"),
     })
 }
 
@@ -324,6 +370,114 @@ fn scan(name: &str, code: &Word, ctx: &Ctx<'_>, out: &mut Vec<Command>) {
             }
         }
     }
+    if p.can_run.is_match(text) {
+        sweep_literals(text, &via, ctx, out);
+    }
+}
+
+/// The calls found above are the ones written plainly. Code that can start programs
+/// reaches them in many other ways (`import subprocess as s; s.run("...")`,
+/// `system "..."` without parentheses, `print | "sh"` in awk), so each string literal
+/// in it is also read as a command line, and what parses is judged. Literals that do
+/// not parse as shell, or whose program is not a literal word, say nothing here:
+/// they are most often plain text, and the explicit calls above already flag code
+/// known only at run time.
+fn sweep_literals(text: &str, via: &[String], ctx: &Ctx<'_>, out: &mut Vec<Command>) {
+    let mut via = via.to_vec();
+    via.push("a string in the code".into());
+    for lit in string_literals(text) {
+        if lit.trim().is_empty() || ctx.depth + 1 > super::MAX_DEPTH {
+            continue;
+        }
+        let mut found = Vec::new();
+        super::script(&lit, ctx.depth + 1, &via, &mut found);
+        for c in found {
+            if c.problem.is_none()
+                && !c.program.is_empty()
+                && !out.iter().any(|o| o.argv() == c.argv())
+            {
+                out.push(c);
+            }
+        }
+    }
+}
+
+/// The string literals of code in the common scripting languages: `"..."`, `'...'`
+/// (with backslash escapes), and perl's and ruby's `q(...)`, `qq{...}`, `%q[...]`,
+/// `%Q<...>`.
+fn string_literals(text: &str) -> Vec<String> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let word_before = i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
+        if c == b'"' || c == b'\'' {
+            let (lit, end) = quoted(text, i + 1, c, None);
+            out.push(unescape(&lit));
+            i = end;
+            continue;
+        }
+        // q( qq{ %q[ %Q< and the like.
+        let (is_q, open_at) = if !word_before && c == b'q' {
+            let j = if b.get(i + 1) == Some(&b'q') {
+                i + 2
+            } else {
+                i + 1
+            };
+            (true, j)
+        } else if c == b'%' && matches!(b.get(i + 1), Some(b'q' | b'Q')) {
+            (true, i + 2)
+        } else {
+            (false, i)
+        };
+        if is_q {
+            if let Some(&open) = b.get(open_at) {
+                let close = match open {
+                    b'(' => Some(b')'),
+                    b'{' => Some(b'}'),
+                    b'[' => Some(b']'),
+                    b'<' => Some(b'>'),
+                    b'/' | b'|' | b'!' | b'#' => Some(open),
+                    _ => None,
+                };
+                if let Some(close) = close {
+                    let nest = (close != open).then_some(open);
+                    let (lit, end) = quoted(text, open_at + 1, close, nest);
+                    out.push(lit);
+                    i = end;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The text from `start` to the unescaped `close` (nesting on `open` when given),
+/// and the index just past the close.
+fn quoted(text: &str, start: usize, close: u8, open: Option<u8>) -> (String, usize) {
+    let b = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = start;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\\' {
+            i += 2;
+            continue;
+        }
+        if Some(c) == open {
+            depth += 1;
+        } else if c == close {
+            if depth == 0 {
+                return (text[start..i].to_owned(), i + 1);
+            }
+            depth -= 1;
+        }
+        i += 1;
+    }
+    (text[start.min(b.len())..].to_owned(), b.len())
 }
 
 fn push_argv(argv: &[String], via: &[String], ctx: &Ctx<'_>, out: &mut Vec<Command>) {

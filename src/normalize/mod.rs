@@ -257,6 +257,34 @@ mod tests {
     }
 
     #[test]
+    fn interpreter_calls_written_without_the_usual_spelling_are_judged() {
+        for src in [
+            r#"perl -e 'system "rm -rf /"'"#,
+            r#"perl -e 'system q(rm -rf /)'"#,
+            r#"perl -e 'exec qq{rm -rf /}'"#,
+            r#"ruby -e 'system "rm -rf /"'"#,
+            r#"ruby -e '%x(rm -rf /)'"#,
+            r#"python3 -c 'import subprocess as s; s.run("rm -rf /", shell=True)'"#,
+            r#"lua -e 'os.execute("rm -rf /")'"#,
+            r#"awk 'BEGIN{system("rm -rf /")}'"#,
+            r#"gawk -F: 'BEGIN { print "rm -rf /" | "sh" }'"#,
+        ] {
+            let p = progs(src);
+            assert!(p.contains(&"rm -rf /".to_string()), "{src}: {p:?}");
+        }
+        // A literal that is only printed by code that cannot start programs is text.
+        assert_eq!(
+            progs(r#"python3 -c 'print("rm -rf /")'"#),
+            [r#"python3 -c print("rm -rf /")"#]
+        );
+        // awk code known only at run time is flagged like any interpreter's.
+        let p = progs(r#"awk '{system($0)}' list"#);
+        assert!(p.iter().any(|c| c.starts_with("!DynamicScript")), "{p:?}");
+        // A program file is not read; the shims guard what it runs.
+        assert_eq!(progs("awk -f prog.awk data"), ["awk -f prog.awk data"]);
+    }
+
+    #[test]
     fn dynamic_program_names_are_flagged() {
         assert!(progs("$x delete ns prod")[0].starts_with("!DynamicProgram"));
         let p = progs("`which rm` -rf ~");
