@@ -431,23 +431,21 @@ fn string_literals(text: &str) -> Vec<String> {
         } else {
             (false, i)
         };
-        if is_q {
-            if let Some(&open) = b.get(open_at) {
-                let close = match open {
-                    b'(' => Some(b')'),
-                    b'{' => Some(b'}'),
-                    b'[' => Some(b']'),
-                    b'<' => Some(b'>'),
-                    b'/' | b'|' | b'!' | b'#' => Some(open),
-                    _ => None,
-                };
-                if let Some(close) = close {
-                    let nest = (close != open).then_some(open);
-                    let (lit, end) = quoted(text, open_at + 1, close, nest);
-                    out.push(lit);
-                    i = end;
-                    continue;
-                }
+        if let Some(&open) = b.get(open_at).filter(|_| is_q) {
+            let close = match open {
+                b'(' => Some(b')'),
+                b'{' => Some(b'}'),
+                b'[' => Some(b']'),
+                b'<' => Some(b'>'),
+                b'/' | b'|' | b'!' | b'#' => Some(open),
+                _ => None,
+            };
+            if let Some(close) = close {
+                let nest = (close != open).then_some(open);
+                let (lit, end) = quoted(text, open_at + 1, close, nest);
+                out.push(lit);
+                i = end;
+                continue;
             }
         }
         i += 1;
