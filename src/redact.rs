@@ -54,7 +54,12 @@ pub fn is_secret_name(name: &str) -> bool {
     if n.is_empty() {
         return false;
     }
-    SECRET_NAMES.contains(&n.as_str()) || SECRET_WORDS.iter().any(|w| n.contains(w))
+    SECRET_NAMES.contains(&n.as_str())
+        || SECRET_WORDS.iter().any(|w| n.contains(w))
+        // `--pass`, `DB_PASS`, `REDIS_PWD`; a bare `PWD` is the working directory.
+        || n == "PASS"
+        || n.ends_with("_PASS")
+        || n.ends_with("_PWD")
 }
 
 /// Secret values recognised by their shape wherever they appear.
@@ -72,13 +77,28 @@ static SHAPES: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// `scheme://user:password@host`: the password part.
+/// The user part cannot hold `/`, so a path that happens to contain `:` and `@` is not
+/// read as credentials; the password can (`postgres://u:pa/ss@db`).
 static URL_CREDENTIALS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)([^@\s/]+)@").expect("url regex compiles")
+    Regex::new(r"([A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)([^@\s]+)@").expect("url regex compiles")
+});
+
+/// `https://TOKEN@github.com`: a user part long enough to be a token, with no password.
+static URL_TOKEN_USER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"([A-Za-z][A-Za-z0-9+.-]*://)([A-Za-z0-9_.~%+=-]{20,})@")
+        .expect("url regex compiles")
+});
+
+/// SQL that sets a password: `PASSWORD 'x'`, `IDENTIFIED BY 'x'`.
+static SQL_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)\b(password|identified\s+by)(\s*=?\s*)('(?:[^']|'')*'|"[^"]*")"#)
+        .expect("sql regex compiles")
 });
 
 /// `Authorization: Bearer xyz`, `Basic xyz`.
 static AUTH_SCHEMES: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(bearer|basic)(\s+)([A-Za-z0-9._~+/=-]{8,})").expect("auth regex compiles")
+    Regex::new(r"(?i)\b(bearer|basic|token|digest|negotiate)(\s+)([A-Za-z0-9._~+/=-]{8,})")
+        .expect("auth regex compiles")
 });
 
 /// `--name=value`, `--name value`, `NAME=value` and `Name: value`, judged by the name.
@@ -128,6 +148,7 @@ fn may_name_a_secret(text: &str) -> bool {
     SECRET_NAMES
         .iter()
         .chain(SECRET_WORDS)
+        .chain(&["PASS", "_PWD"])
         .any(|w| n.contains(w))
 }
 
@@ -155,7 +176,9 @@ fn redact_with(text: &str, screen: bool) -> String {
     let lower = text.to_ascii_lowercase();
     // Shapes first, so a token is hidden even when its label is unknown.
     apply(
-        lower.contains("bearer") || lower.contains("basic"),
+        ["bearer", "basic", "token", "digest", "negotiate"]
+            .iter()
+            .any(|w| lower.contains(w)),
         &AUTH_SCHEMES,
         &|c| format!("{}{}{MASK}", &c[1], &c[2]),
     );
@@ -169,15 +192,34 @@ fn redact_with(text: &str, screen: bool) -> String {
         &URL_CREDENTIALS,
         &|c| format!("{}{MASK}@", &c[1]),
     );
+    apply(
+        text.contains("://") && text.contains('@'),
+        &URL_TOKEN_USER,
+        &|c| format!("{}{MASK}@", &c[1]),
+    );
+    apply(
+        lower.contains("password") || lower.contains("identified"),
+        &SQL_PASSWORD,
+        &|c| format!("{}{}'{MASK}'", &c[1], &c[2]),
+    );
     apply(may_name_a_secret(text), &PAIRS, &redact_pair);
-    redact_attached_p(&out)
+    redact_tool_options(&out)
 }
 
-/// mysql's `-pSECRET` inside a command line: every `-p...` word after a mysql-family
-/// program word, up to the end of that command (`;`, `|`, `&`, a newline).
-fn redact_attached_p(text: &str) -> String {
+/// Tool-specific secret options inside a command line: the text is split into words
+/// the way a shell would (quotes kept whole) and each simple command's words go
+/// through [`redact_words`].
+fn redact_tool_options(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut in_mysql = false;
+    let mut command: Vec<(String, String)> = Vec::new(); // (blanks before, word)
+    let flush = |command: &mut Vec<(String, String)>, out: &mut String| {
+        let mut words: Vec<String> = command.iter().map(|(_, w)| w.clone()).collect();
+        redact_words(&mut words, unquote);
+        for ((space, _), w) in command.drain(..).zip(words) {
+            out.push_str(&space);
+            out.push_str(&w);
+        }
+    };
     let mut rest = text;
     while !rest.is_empty() {
         let start = rest
@@ -185,27 +227,223 @@ fn redact_attached_p(text: &str) -> String {
             .unwrap_or(rest.len());
         let (space, tail) = rest.split_at(start);
         if space.contains('\n') {
-            in_mysql = false;
+            flush(&mut command, &mut out);
         }
-        out.push_str(space);
-        let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
+        if tail.is_empty() {
+            out.push_str(space);
+            break;
+        }
+        let end = word_end(tail);
         let (word, after) = tail.split_at(end);
-        let bare = word.trim_matches(|c| c == '"' || c == '\'');
-        let program = bare.rsplit('/').next().unwrap_or(bare);
-        if ATTACHED_P_PASSWORD.contains(&program) {
-            in_mysql = true;
-            out.push_str(word);
-        } else if in_mysql && bare.len() > 2 && bare.starts_with("-p") && !bare.starts_with("--") {
-            out.push_str(&format!("-p{MASK}"));
-        } else {
-            out.push_str(word);
-        }
-        if word.ends_with([';', '|', '&']) || matches!(word, ";" | "|" | "&&" | "||" | "&") {
-            in_mysql = false;
+        command.push((space.to_owned(), word.to_owned()));
+        if word.ends_with([';', '|', '&', '(', ')']) {
+            flush(&mut command, &mut out);
         }
         rest = after;
     }
+    flush(&mut command, &mut out);
     out
+}
+
+/// The end of the shell word at the start of `s`: the first blank outside quotes.
+fn word_end(s: &str) -> usize {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in s.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match (quote, c) {
+            (_, '\\') if quote != Some('\'') => escaped = true,
+            (None, '\'' | '"') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, c) if c.is_whitespace() => return i,
+            _ => {}
+        }
+    }
+    s.len()
+}
+
+/// A word without its surrounding quotes, for comparing it with option names.
+fn unquote(w: &str) -> &str {
+    w.trim_matches(|c| c == '"' || c == '\'')
+}
+
+/// One program family's options whose value is a secret, though their names do not
+/// say so.
+struct ToolSecrets {
+    programs: &'static [&'static str],
+    /// The value is the next word (`redis-cli -a SECRET`).
+    separate: &'static [&'static str],
+    /// The value may be glued on (`mysql -pSECRET`; mysql's lone `-p` prompts).
+    attached: &'static [&'static str],
+    /// The value is `user:password`, of which the password is hidden (`curl -u`).
+    userinfo: &'static [&'static str],
+    /// The options mean a password only after this subcommand (`docker login -p`;
+    /// `docker run -p` publishes a port).
+    after: Option<&'static str>,
+}
+
+const TOOL_SECRETS: &[ToolSecrets] = &[
+    ToolSecrets {
+        programs: &[
+            "mysql",
+            "mariadb",
+            "mysqldump",
+            "mysqladmin",
+            "mariadb-dump",
+            "mysqlimport",
+            "mysqlcheck",
+            "mysqlshow",
+        ],
+        separate: &[],
+        attached: &["-p"],
+        userinfo: &[],
+        after: None,
+    },
+    ToolSecrets {
+        programs: &["redis-cli", "valkey-cli", "keydb-cli"],
+        separate: &["-a"],
+        attached: &[],
+        userinfo: &[],
+        after: None,
+    },
+    ToolSecrets {
+        programs: &["sqlcmd", "bcp", "osql", "isql"],
+        separate: &["-P"],
+        attached: &["-P"],
+        userinfo: &[],
+        after: None,
+    },
+    ToolSecrets {
+        programs: &[
+            "mongosh",
+            "mongo",
+            "mongodump",
+            "mongorestore",
+            "mongoexport",
+            "mongoimport",
+            "mongostat",
+            "mongotop",
+            "mongofiles",
+        ],
+        separate: &["-p"],
+        attached: &[],
+        userinfo: &[],
+        after: None,
+    },
+    ToolSecrets {
+        programs: &["sshpass"],
+        separate: &["-p"],
+        attached: &["-p"],
+        userinfo: &[],
+        after: None,
+    },
+    ToolSecrets {
+        programs: &[
+            "ldapsearch",
+            "ldapadd",
+            "ldapmodify",
+            "ldapdelete",
+            "ldappasswd",
+            "ldapwhoami",
+            "ldapcompare",
+            "ldapmodrdn",
+        ],
+        separate: &["-w"],
+        attached: &[],
+        userinfo: &[],
+        after: None,
+    },
+    ToolSecrets {
+        programs: &[
+            "docker", "podman", "nerdctl", "buildah", "skopeo", "helm", "oras", "crane", "az", "cf",
+        ],
+        separate: &["-p"],
+        attached: &[],
+        userinfo: &[],
+        after: Some("login"),
+    },
+    ToolSecrets {
+        programs: &["curl"],
+        separate: &[],
+        attached: &[],
+        userinfo: &["-u", "--user", "-U", "--proxy-user"],
+        after: None,
+    },
+    ToolSecrets {
+        programs: &["openssl"],
+        separate: &["-passin", "-passout", "-pass", "-k", "-kfile"],
+        attached: &[],
+        userinfo: &[],
+        after: None,
+    },
+];
+
+/// Hides, in one simple command's words (program first), the values of the
+/// [`TOOL_SECRETS`] options and the value after a secret key given to a
+/// `config`/`configure set` subcommand (`aws configure set aws_secret_access_key X`,
+/// `git config user.password X`). `bare` reads a word as the shell would compare it.
+fn redact_words(words: &mut [String], bare: fn(&str) -> &str) {
+    let Some(first) = words.first() else {
+        return;
+    };
+    let program = {
+        let b = bare(first);
+        b.rsplit('/').next().unwrap_or(b).to_owned()
+    };
+    let spec = TOOL_SECRETS
+        .iter()
+        .find(|t| t.programs.contains(&program.as_str()));
+    let mut armed = spec.is_some_and(|t| t.after.is_none());
+    let mut in_config = false;
+    let mut hide_next = false;
+    let mut userinfo_next = false;
+    for w in words.iter_mut().skip(1) {
+        let b = bare(w).to_owned();
+        if hide_next {
+            hide_next = false;
+            *w = MASK.to_owned();
+            continue;
+        }
+        if userinfo_next {
+            userinfo_next = false;
+            if let Some((user, _)) = b.split_once(':') {
+                *w = format!("{user}:{MASK}");
+            }
+            continue;
+        }
+        if let Some(t) = spec {
+            if t.after == Some(b.as_str()) {
+                armed = true;
+                continue;
+            }
+            if armed {
+                if t.separate.contains(&b.as_str()) {
+                    hide_next = true;
+                    continue;
+                }
+                if t.userinfo.contains(&b.as_str()) {
+                    userinfo_next = true;
+                    continue;
+                }
+                if let Some(opt) = t
+                    .attached
+                    .iter()
+                    .find(|o| b.len() > o.len() && b.starts_with(**o) && !b.starts_with("--"))
+                {
+                    *w = format!("{opt}{MASK}");
+                    continue;
+                }
+            }
+        }
+        if matches!(b.as_str(), "config" | "configure") {
+            in_config = true;
+        } else if in_config && !b.starts_with('-') && !b.contains('=') && is_secret_name(&b) {
+            hide_next = true;
+        }
+    }
 }
 
 fn redact_pair(c: &Captures) -> String {
@@ -221,33 +459,24 @@ fn redact_pair(c: &Captures) -> String {
     }
 }
 
-/// Programs whose `-pVALUE` (attached) is a password rather than a port or path.
-const ATTACHED_P_PASSWORD: &[&str] = &[
-    "mysql",
-    "mariadb",
-    "mysqldump",
-    "mysqladmin",
-    "mariadb-dump",
-];
-
 /// Hides secret values in an argv. Beyond [`redact_text`] on every word, it knows
 /// option/value pairs split over two words (`--password hunter2`) and mysql's `-pSECRET`.
 pub fn redact_argv(argv: &[String]) -> Vec<String> {
-    let program = argv
-        .first()
-        .map(|p| p.rsplit('/').next().unwrap_or(p))
-        .unwrap_or("");
-    let attached_p = ATTACHED_P_PASSWORD.contains(&program);
+    // The words of an argv are already what the program sees: nothing to unquote.
+    let mut tool = argv.to_vec();
+    redact_words(&mut tool, |w| w);
     let mut out = Vec::with_capacity(argv.len());
     let mut hide_next = false;
-    for (i, arg) in argv.iter().enumerate() {
+    for (i, (arg, by_tool)) in argv.iter().zip(tool).enumerate() {
         if hide_next {
             hide_next = false;
             out.push(MASK.to_owned());
             continue;
         }
-        if attached_p && arg.len() > 2 && arg.starts_with("-p") && !arg.starts_with("--") {
-            out.push(format!("-p{MASK}"));
+        if by_tool != *arg {
+            // `-pSECRET`, `-a SECRET`: the tool's own reading decides, and a glued
+            // password that happens to contain a secret-looking word hides only itself.
+            out.push(by_tool);
             continue;
         }
         if i > 0 && arg.starts_with('-') && !arg.contains('=') && is_secret_name(arg) {
@@ -360,6 +589,9 @@ mod tests {
             "docker login --password hunter2",
             "kubectl create secret generic x --from-literal=db-password=hunter2",
             "VAULT_TOKEN=s.abc vault read x",
+            "psql -c \"ALTER USER a PASSWORD 'x'\"",
+            "curl -H 'Authorization: token abcdef123456' x",
+            "git clone https://ghx0123456789abcdefghij@github.com/o/r",
             "my.api-key: abc",
             "jwt eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.SflKxwRJSMeKKF2QT4",
         ];
@@ -385,6 +617,99 @@ mod tests {
             let t = words.join(" ");
             proptest::prop_assert_eq!(redact_with(&t, true), redact_with(&t, false));
         }
+    }
+
+    #[test]
+    fn tool_specific_password_options_are_hidden() {
+        for (cmd, secret) in [
+            (vec!["redis-cli", "-a", "hunter2", "FLUSHALL"], "hunter2"),
+            (vec!["sqlcmd", "-S", "db", "-P", "hunter2"], "hunter2"),
+            (
+                vec!["mongosh", "-u", "app", "-p", "hunter2", "prod"],
+                "hunter2",
+            ),
+            (vec!["sshpass", "-p", "hunter2", "ssh", "host"], "hunter2"),
+            (
+                vec!["docker", "login", "-u", "me", "-p", "hunter2"],
+                "hunter2",
+            ),
+            (vec!["az", "login", "-u", "me", "-p", "hunter2"], "hunter2"),
+            (vec!["curl", "-u", "admin:hunter2", "https://x"], "hunter2"),
+            (vec!["ldapsearch", "-D", "cn=a", "-w", "hunter2"], "hunter2"),
+            (
+                vec![
+                    "aws",
+                    "configure",
+                    "set",
+                    "aws_secret_access_key",
+                    "hunter2",
+                ],
+                "hunter2",
+            ),
+            (
+                vec!["git", "config", "--global", "user.password", "hunter2"],
+                "hunter2",
+            ),
+            (vec!["redis-cli", "--pass", "hunter2"], "hunter2"),
+        ] {
+            let a = argv(&cmd);
+            assert!(!a.iter().any(|w| w.contains(secret)), "{cmd:?} -> {a:?}");
+            let t = redact_text(&cmd.join(" "));
+            assert!(!t.contains(secret), "{t}");
+            // Inside a compound command line too.
+            let t = redact_text(&format!("cd /tmp && {} | cat", cmd.join(" ")));
+            assert!(!t.contains(secret), "{t}");
+        }
+        // The same short options mean something else elsewhere.
+        assert_eq!(
+            argv(&["docker", "run", "-p", "8080:80", "img"]),
+            ["docker", "run", "-p", "8080:80", "img"]
+        );
+        assert_eq!(
+            redact_text("curl -u admin https://x"),
+            "curl -u admin https://x"
+        );
+        assert_eq!(
+            redact_text("git config user.name alice"),
+            "git config user.name alice"
+        );
+    }
+
+    #[test]
+    fn urls_sql_and_auth_headers_are_hidden() {
+        for (text, secret) in [
+            ("psql postgres://u:pa/ss@db/prod", "pa/ss"),
+            (
+                "git clone https://ghx0123456789abcdefghij@github.com/o/r",
+                "ghx0123456789abcdefghij",
+            ),
+            (
+                "psql -c \"ALTER USER app WITH PASSWORD 'hunter2'\"",
+                "hunter2",
+            ),
+            (
+                "mysql -e \"CREATE USER a IDENTIFIED BY 'hunter2'\"",
+                "hunter2",
+            ),
+            (
+                "curl -H 'Authorization: token abcdef123456' x",
+                "abcdef123456",
+            ),
+            ("mysql -h db -p'hunter 2' prod", "hunter"),
+        ] {
+            let t = redact_text(text);
+            assert!(!t.contains(secret), "{text} -> {t}");
+        }
+        assert!(redact_text("psql postgres://u:pa/ss@db/prod").contains("@db/prod"));
+        assert_eq!(
+            redact_text("mysql -h db -p'hunter 2' prod"),
+            "mysql -h db -p[REDACTED] prod"
+        );
+        // A path holding `:` and `@` is not a URL's credentials.
+        assert_eq!(
+            redact_text("open https://example.com/a:b@c"),
+            "open https://example.com/a:b@c"
+        );
     }
 
     #[test]

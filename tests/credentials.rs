@@ -188,8 +188,11 @@ fn no_fake_credential_reaches_the_agent_or_its_tools_and_profiles_reach_only_the
     let kube = format!("{}/kube/readonly.yaml", f.root.display());
     assert_eq!(get(&f.env_of("aws"), "AWS_PROFILE"), Some("agent-readonly"));
     assert_eq!(get(&f.env_of("kubectl"), "KUBECONFIG"), Some(kube.as_str()));
-    assert_eq!(get(&f.env_of("kubectl"), "AWS_PROFILE"), Some("admin"));
-    assert_eq!(get(&f.env_of("agent"), "AWS_PROFILE"), Some("admin"));
+    // The operator's own admin profile is not left in the session for a tool run
+    // without its shim to pick up: the profile's value is the only one there is.
+    assert_eq!(get(&f.env_of("kubectl"), "AWS_PROFILE"), None);
+    assert_eq!(get(&f.env_of("agent"), "AWS_PROFILE"), None);
+    assert_eq!(get(&f.env_of("shell"), "AWS_PROFILE"), None);
     for who in ["agent", "aws", "shell"] {
         assert_eq!(get(&f.env_of(who), "KUBECONFIG"), None, "{who}");
     }
@@ -232,6 +235,10 @@ fn explain_env_lists_names_and_reasons_never_values_and_starts_nothing() {
         "{out}"
     );
     assert!(out.contains("kept GITHUB_TOKEN: [env] keep"), "{out}");
+    assert!(
+        out.contains("removed AWS_PROFILE: a tool's profile sets it"),
+        "{out}"
+    );
     assert!(
         out.contains("aws: sets AWS_PROFILE; unsets AWS_DEFAULT_PROFILE"),
         "{out}"
@@ -468,6 +475,21 @@ fn no_secret_value_appears_in_check_json_explain_or_block_messages() {
         "curl -H 'Authorization: Bearer bearer-FAKESECRET-123' https://x; kubectl delete ns prod",
         "docker login --password dock-FAKESECRET registry; rm -rf /",
         "echo x > ~/.config/interlock/FAKESECRET-not-a-secret-but-a-path; mysql -pmy-FAKESECRET",
+        // Options whose names do not say they hold a password, each beside a command
+        // that is blocked, so the whole line reaches JSON, explain and the log.
+        "redis-cli -a redis-FAKESECRET FLUSHALL",
+        "sqlcmd -S db -P sql-FAKESECRET -Q 'DROP DATABASE shop'; rm -rf /",
+        "mongosh -u app -p mongo-FAKESECRET prod; rm -rf /",
+        "curl -u admin:curl-FAKESECRET https://x; rm -rf /",
+        "sshpass -p pass-FAKESECRET ssh host uptime; rm -rf /",
+        "docker login -u me -p dock2-FAKESECRET; rm -rf /",
+        "az login -u me -p az-FAKESECRET; rm -rf /",
+        "curl -H 'Authorization: token tok2-FAKESECRET' https://x; rm -rf /",
+        "git clone https://FAKESECRET0123456789abcd@github.com/o/r; rm -rf /",
+        "aws configure set aws_secret_access_key aws-FAKESECRET; rm -rf /",
+        "psql postgres://u:pa/ss-FAKESECRET@db -c 'DROP TABLE users'",
+        "psql -c \"ALTER USER app WITH PASSWORD 'sql2-FAKESECRET'\"; rm -rf /",
+        "mysql -h db -p'FAKESECRET two' -e 'DROP DATABASE shop'",
     ];
     for s in scripts {
         for args in [
@@ -520,4 +542,10 @@ fn no_secret_value_appears_in_check_json_explain_or_block_messages() {
             .unwrap();
         assert!(!text(&o).contains(MARK), "check -- leaked:\n{}", text(&o));
     }
+    // Every refusal above was recorded; the log holds no secret either.
+    let log = std::fs::read_to_string(f.home.join(".local/state/interlock/audit.log"))
+        .expect("the refusals were logged");
+    assert!(log.lines().count() >= scripts.len(), "{log}");
+    let leaks = log.matches(MARK).count() - log.matches("FAKESECRET-not-a-secret").count();
+    assert_eq!(leaks, 0, "the audit log leaked:\n{log}");
 }

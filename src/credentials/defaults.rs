@@ -111,6 +111,14 @@ pub(super) const EXACT: &[(&str, Why)] = &[
     ("PERL5DB", Why::CodeInjection),
     ("PYTHONSTARTUP", Why::CodeInjection),
     ("PYTHONINSPECT", Why::CodeInjection),
+    // Where an interpreter looks for modules decides what code it runs.
+    ("PYTHONPATH", Why::CodeInjection),
+    ("PYTHONHOME", Why::CodeInjection),
+    ("PYTHONBREAKPOINT", Why::CodeInjection),
+    ("RUBYLIB", Why::CodeInjection),
+    ("NODE_PATH", Why::CodeInjection),
+    // glibc loads character-set converters from here.
+    ("GCONV_PATH", Why::CodeInjection),
     ("RUBYOPT", Why::CodeInjection),
     ("NODE_OPTIONS", Why::CodeInjection),
     ("JAVA_TOOL_OPTIONS", Why::CodeInjection),
@@ -118,6 +126,7 @@ pub(super) const EXACT: &[(&str, Why)] = &[
     ("JDK_JAVA_OPTIONS", Why::CodeInjection),
     ("GIT_SSH", Why::CodeInjection),
     ("GIT_SSH_COMMAND", Why::CodeInjection),
+    ("GIT_PROXY_COMMAND", Why::CodeInjection),
     ("GIT_EXTERNAL_DIFF", Why::CodeInjection),
     ("GIT_EXEC_PATH", Why::CodeInjection),
     ("GIT_CONFIG_PARAMETERS", Why::CodeInjection),
@@ -153,6 +162,10 @@ pub(super) const SECRET_PARTS: &[&str] = &[
     "CREDENTIALS",
     "CREDS",
     "AUTH",
+    // `DB_PASS`, `REDIS_PWD`: the short spellings (a bare `PWD` is the working
+    // directory, and is in [`NEVER`]).
+    "PASS",
+    "PWD",
     "PAT",
     "PRIVATEKEY",
 ];
@@ -176,6 +189,10 @@ pub(super) const SECRET_PAIRS: &[(&str, &str)] = &[
 /// Substrings that make a name secret wherever they appear (`DBPASSWORD`).
 pub(super) const SECRET_INFIXES: &[&str] = &["PASSWORD", "PASSWD", "SECRET"];
 
+/// Ends of a name run together that make it secret (`ACCESSTOKEN`, `OPENAIAPIKEY`);
+/// only at the end, so `TOKENIZERS_PARALLELISM` stays.
+pub(super) const SECRET_SUFFIXES: &[&str] = &["TOKEN", "APIKEY", "AUTHKEY"];
+
 /// Starts of values that are tokens whatever their variable is called.
 pub(super) const TOKEN_VALUE_PREFIXES: &[&str] = &[
     "AKIA",
@@ -193,6 +210,8 @@ pub(super) const TOKEN_VALUE_PREFIXES: &[&str] = &[
     "npm_",
     "hvs.",
     "sk-",
+    // A JSON web token: a bearer credential whatever holds it.
+    "eyJ",
 ];
 
 /// A token prefix only counts on a value at least this long: `sk-1` is not a key.

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::defaults::{
     EXACT, MIN_TOKEN_LEN, NEVER, PREFIXES, SECRET_INFIXES, SECRET_PAIRS, SECRET_PARTS,
-    TOKEN_VALUE_PREFIXES,
+    SECRET_SUFFIXES, TOKEN_VALUE_PREFIXES,
 };
 use crate::rules::glob;
 
@@ -46,6 +46,7 @@ pub enum Why {
     TokenValue,
     ConfigRemove,
     Profile,
+    ProfileOwned,
     BadName,
 }
 
@@ -65,6 +66,9 @@ impl fmt::Display for Why {
             Why::TokenValue => "its value looks like an access key or token",
             Why::ConfigRemove => "listed in [env] remove",
             Why::Profile => "unset by the tool's profile",
+            Why::ProfileOwned => {
+                "a tool's profile sets it; only that tool, run through its shim, gets a value"
+            }
             Why::BadName => "its name is not valid text",
         })
     }
@@ -84,6 +88,32 @@ pub fn judge(section: &EnvSection, vars: &[(OsString, OsString)]) -> Vec<Removal
             removal_reason(section, k, v).map(|why| Removal {
                 name: k.clone(),
                 why,
+            })
+        })
+        .collect()
+}
+
+/// Variables that a per-tool profile sets or unsets. The operator's own value (an
+/// admin `AWS_PROFILE`, a full-power `KUBECONFIG`) would otherwise stay in the session,
+/// and reach the tool whenever it is run without its shim (`command -p`, a copy of the
+/// binary): the profile is the only value of it the session should know. A name kept
+/// by `[env] keep` stays.
+pub fn owned_by_profiles(
+    section: &EnvSection,
+    profiles: &super::Profiles,
+    vars: &[(OsString, OsString)],
+) -> Vec<Removal> {
+    vars.iter()
+        .filter_map(|(k, _)| {
+            let n = k.to_str()?;
+            let owned = profiles
+                .values()
+                .any(|p| p.set.contains_key(n) || p.unset.iter().any(|u| u == n));
+            (owned && !NEVER.contains(&n) && !section.keep.iter().any(|p| p == n)).then(|| {
+                Removal {
+                    name: k.clone(),
+                    why: Why::ProfileOwned,
+                }
             })
         })
         .collect()
@@ -145,7 +175,9 @@ pub fn default_reason(name: &str, value: &OsStr) -> Option<Why> {
 }
 
 fn secret_name(upper: &str) -> bool {
-    if SECRET_INFIXES.iter().any(|i| upper.contains(i)) {
+    if SECRET_INFIXES.iter().any(|i| upper.contains(i))
+        || SECRET_SUFFIXES.iter().any(|s| upper.ends_with(s))
+    {
         return true;
     }
     let parts: Vec<&str> = upper.split('_').filter(|p| !p.is_empty()).collect();
@@ -223,6 +255,15 @@ mod tests {
             ("OPENAI_API_KEY", Why::SecretName),
             ("ANTHROPIC_API_KEY", Why::SecretName),
             ("slack_bot_token", Why::SecretName),
+            ("DB_PASS", Why::SecretName),
+            ("DB_PWD", Why::SecretName),
+            ("REDIS_PASS", Why::SecretName),
+            ("ACCESSTOKEN", Why::SecretName),
+            ("PYTHONPATH", Why::CodeInjection),
+            ("RUBYLIB", Why::CodeInjection),
+            ("NODE_PATH", Why::CodeInjection),
+            ("GCONV_PATH", Why::CodeInjection),
+            ("GIT_PROXY_COMMAND", Why::CodeInjection),
         ] {
             assert_eq!(why(n, "x"), Some(w), "{n}");
         }
@@ -244,6 +285,10 @@ mod tests {
             why("SOME_VALUE", "ghp_abcdefghijklmnopqrstuvwxyz0123"),
             Some(Why::TokenValue)
         );
+        assert_eq!(
+            why("JWT", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig-abcdefgh"),
+            Some(Why::TokenValue)
+        );
     }
 
     #[test]
@@ -261,7 +306,9 @@ mod tests {
             "TOKENIZERS_PARALLELISM",
             "KEYMAP",
             "INTERLOCK_SESSION",
-            "PYTHONPATH",
+            "OLDPWD",
+            "PWD",
+            "COMPASS_HOME",
             "CARGO_HOME",
             "XAUTHORITY",
         ] {

@@ -8,7 +8,7 @@ use std::process::Command;
 use super::exec;
 use crate::credentials::envpolicy::{self, EnvSection, Removal};
 use crate::credentials::session::{self, PER_USER_VARS};
-use crate::credentials::user;
+use crate::credentials::{Profiles, user};
 use crate::exit;
 
 /// The session's environment, in order, as name/value pairs.
@@ -23,10 +23,20 @@ fn set(env: &mut EnvList, name: &str, value: impl Into<OsString>) {
 }
 
 /// Removes credentials and code-injecting variables before the agent sees them, as the
-/// `[env]` section says; returns what was removed. Per-tool profiles are not applied
-/// here: they reach only their tool, through its shim.
-pub fn apply_credential_policy(env: &mut EnvList, section: &EnvSection) -> Vec<Removal> {
-    let removed = envpolicy::judge(section, env);
+/// `[env]` section says, and the variables a per-tool profile owns; returns what was
+/// removed. The profiles themselves are not applied here: they reach only their tool,
+/// through its shim.
+pub fn apply_credential_policy(
+    env: &mut EnvList,
+    section: &EnvSection,
+    profiles: &Profiles,
+) -> Vec<Removal> {
+    let mut removed = envpolicy::judge(section, env);
+    for r in envpolicy::owned_by_profiles(section, profiles, env) {
+        if !removed.iter().any(|x| x.name == r.name) {
+            removed.push(r);
+        }
+    }
     env.retain(|(k, _)| !removed.iter().any(|r| &r.name == k));
     removed
 }
@@ -110,7 +120,11 @@ pub fn run(opts: &RunOptions, agent: &[OsString]) -> u8 {
         }
     }
     let section = cfg.env.clone().unwrap_or_default();
-    let removed = apply_credential_policy(&mut env, &section);
+    let removed = apply_credential_policy(
+        &mut env,
+        &section,
+        &cfg.profiles.clone().unwrap_or_default(),
+    );
     if let Some(u) = &user {
         env.retain(|(k, _)| !PER_USER_VARS.iter().any(|v| k == v));
         set(&mut env, "HOME", u.home.clone());
