@@ -201,6 +201,9 @@ impl Protected {
             cwd: None,
             path_stripped: None,
             relocated: None,
+            oldpwd: None,
+            dirs: Vec::new(),
+            vars: Vec::new(),
         }
     }
 
@@ -215,12 +218,18 @@ impl Protected {
             .xdg_state
             .clone()
             .or_else(|| home.map(|h| format!("{h}/.local/state")));
-        let leads: [(&str, Option<&str>); 7] = [
+        // `${${NAME}}` is how an expansion with an operator reads
+        // (`${XDG_CONFIG_HOME:-$HOME/.config}`): its value is still most likely the
+        // variable's own.
+        let leads: [(&str, Option<&str>); 10] = [
             ("~", home),
+            ("${${HOME}}", home),
             ("${HOME}", home),
             ("$HOME", home),
+            ("${${XDG_CONFIG_HOME}}", config.as_deref()),
             ("${XDG_CONFIG_HOME}", config.as_deref()),
             ("$XDG_CONFIG_HOME", config.as_deref()),
+            ("${${XDG_STATE_HOME}}", state.as_deref()),
             ("${XDG_STATE_HOME}", state.as_deref()),
             ("$XDG_STATE_HOME", state.as_deref()),
         ];
@@ -271,18 +280,47 @@ impl Protected {
         None
     }
 
-    /// True when a PATH value keeps the shims: it extends `$PATH`, or names the shims
-    /// directory (or any interlock shims directory).
+    /// True when a PATH value keeps the shims ahead of the real tools: a directory
+    /// searched before `$PATH` (or before a shims directory) may hold a real `kubectl`,
+    /// so a system bin directory there, or one known only at run time, strips them.
     fn keeps_shims(&self, value: &str) -> bool {
-        value.contains("$PATH")
-            || value.contains("${PATH}")
-            || value.contains("/interlock/shims")
-            || self
-                .shims
+        for d in value.split(':') {
+            let d = d.trim_end_matches('/');
+            if d == "$PATH"
+                || d == "${PATH}"
+                || d.contains("/interlock/shims")
+                || self.shims.iter().any(|s| d == s.trim_end_matches('/'))
+            {
+                return true;
+            }
+            let known_user_dir = ["$HOME/", "${HOME}/", "~/", "$PWD/", "${PWD}/"]
                 .iter()
-                .any(|s| value.split(':').any(|d| d.trim_end_matches('/') == s))
+                .any(|lead| d.starts_with(lead))
+                && !d[1..].contains('$');
+            if SYSTEM_BIN_DIRS.contains(&d) || (d.contains('$') && !known_user_dir) {
+                return false;
+            }
+        }
+        false
     }
 }
+
+/// Where distributions install the real tools.
+const SYSTEM_BIN_DIRS: &[&str] = &[
+    "/bin",
+    "/sbin",
+    "/usr/bin",
+    "/usr/sbin",
+    "/usr/local/bin",
+    "/usr/local/sbin",
+    "/snap/bin",
+    "/opt/homebrew/bin",
+    "/home/linuxbrew/.linuxbrew/bin",
+];
+
+/// Launchers that start their command with a PATH of their own (a service manager's,
+/// polkit's): the shims are not on it.
+const PATH_RESETTING: &[&str] = &["run0", "pkexec", "systemd-run", "machinectl"];
 
 /// Lexical normalization: no empty or `.` components, `..` applied.
 fn normalize(p: &str) -> String {
@@ -361,6 +399,12 @@ pub struct Walk<'a> {
     /// A variable that moves where interlock finds its user config and rules, changed
     /// earlier in the script.
     relocated: Option<String>,
+    /// The directory before the last `cd` (`cd -`), and `pushd`'s stack.
+    oldpwd: Option<Option<String>>,
+    dirs: Vec<Option<String>>,
+    /// Shell variables assigned earlier in the script: their value when it could be
+    /// worked out (`D=~/.config/interlock`), `None` when not.
+    vars: Vec<(String, Option<String>)>,
 }
 
 impl Walk<'_> {
@@ -390,7 +434,61 @@ impl Walk<'_> {
     }
 
     fn kind(&self, word: &str, tree: bool) -> Option<(Kind, bool)> {
-        self.guard().classify(word, self.cwd(), tree)
+        let word = self.substitute(word);
+        let unknown_cwd = matches!(self.cwd, Some(None));
+        if unknown_cwd && !word.starts_with(['/', '~', '$']) {
+            // After `cd` to a directory known only at run time, a relative path can be
+            // anywhere; one that goes through a directory named `interlock` is taken
+            // to be interlock's.
+            if word.split('/').any(|c| c == "interlock") {
+                return Some((Kind::Config, true));
+            }
+            return None;
+        }
+        self.guard().classify(&word, self.cwd(), tree)
+    }
+
+    /// `$NAME` and `${NAME}` replaced by values assigned earlier in the script.
+    fn substitute(&self, word: &str) -> String {
+        if !word.contains('$') || self.vars.is_empty() {
+            return word.to_owned();
+        }
+        let mut out = word.to_owned();
+        for (name, value) in self.vars.iter().rev() {
+            let Some(v) = value else { continue };
+            for pat in [format!("${{{name}}}"), format!("${{${{{name}}}}}")] {
+                out = out.replace(&pat, v);
+            }
+            // `$NAME` only where the name ends (`$D/x`, not `$DIR`).
+            let plain = format!("${name}");
+            let mut rebuilt = String::with_capacity(out.len());
+            let mut rest = out.as_str();
+            while let Some(at) = rest.find(&plain) {
+                let after = &rest[at + plain.len()..];
+                rebuilt.push_str(&rest[..at]);
+                if after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+                    rebuilt.push_str(&plain);
+                } else {
+                    rebuilt.push_str(v);
+                }
+                rest = after;
+            }
+            rebuilt.push_str(rest);
+            out = rebuilt;
+        }
+        out
+    }
+
+    /// Records `NAME=value` assignments that persist in the shell (`D=x;`, `export`,
+    /// `declare`, `local`, `readonly`).
+    fn remember(&mut self, assigned: &[(String, String, bool)]) {
+        for (name, text, literal) in assigned {
+            let value = self.substitute(text);
+            let value = self.guard().expand(&value);
+            let known = *literal || !value.contains(['$', '`']);
+            self.vars.retain(|(n, _)| n != name);
+            self.vars.push((name.clone(), known.then_some(value)));
+        }
     }
 
     fn redirects(&self, cmd: &Command) -> Option<Finding> {
@@ -417,6 +515,71 @@ impl Walk<'_> {
             cmd.program.as_str(),
             "" | "export" | "declare" | "typeset" | "readonly" | "local" | "unset"
         );
+        // Variables a builtin fills from input the script does not show.
+        let filled: Vec<&str> = match cmd.program.as_str() {
+            "read" | "mapfile" | "readarray" => operands(&cmd.args)
+                .iter()
+                .map(|w| w.text.as_str())
+                .collect(),
+            "printf" => cmd
+                .args
+                .windows(2)
+                .filter(|w| w[0].text == "-v")
+                .map(|w| w[1].text.as_str())
+                .collect(),
+            _ => Vec::new(),
+        };
+        if let Some(k) = filled.iter().find(|k| k.starts_with("INTERLOCK_")) {
+            return Some(finding(
+                "self-protect-session",
+                format!("changing {k}, which interlock's session depends on"),
+            ));
+        }
+        if filled.contains(&"PATH") {
+            self.path_stripped = Some(format!("PATH set by {}", cmd.program));
+            return None;
+        }
+        if cmd.program == "hash" && has_flag(&cmd.args, 'p', "") {
+            return Some(finding(
+                "self-protect-path",
+                "`hash -p` points a command at a program directly, so it would skip interlock's shims".into(),
+            ));
+        }
+        let resets_path = cmd.via.iter().any(|v| PATH_RESETTING.contains(&v.as_str()));
+        if resets_path && PATH_SENSITIVE.contains(&cmd.program.as_str()) {
+            let via = cmd
+                .via
+                .iter()
+                .find(|v| PATH_RESETTING.contains(&v.as_str()))
+                .cloned()
+                .unwrap_or_default();
+            return Some(finding(
+                "self-protect-path",
+                format!(
+                    "running {} through {via}, which starts it with a PATH of its own, without interlock's shims",
+                    cmd.program
+                ),
+            ));
+        }
+        if declares || !cmd.env.is_empty() {
+            let mut seen: Vec<(String, String, bool)> = Vec::new();
+            if cmd.program.is_empty() || (cmd.program != "unset" && declares) {
+                seen.extend(
+                    cmd.env
+                        .iter()
+                        .filter(|_| cmd.program.is_empty())
+                        .map(|(k, v)| (k.clone(), v.text.clone(), v.literal)),
+                );
+                if !cmd.program.is_empty() {
+                    for w in operands(&cmd.args) {
+                        if let Some((k, v)) = w.text.split_once('=') {
+                            seen.push((k.to_owned(), v.to_owned(), w.literal));
+                        }
+                    }
+                }
+            }
+            self.remember(&seen);
+        }
         if cmd.env.is_empty()
             && !declares
             && self.path_stripped.is_none()
@@ -531,34 +694,92 @@ impl Walk<'_> {
         })
     }
 
+    /// Inline interpreter code that names one of interlock's files and can write,
+    /// delete, move or re-permission a file (`open(PATH, 'w')`, `os.remove`,
+    /// `unlink`, `fs.rmSync`, perl's `open(F, ">PATH")`, ...).
+    fn interpreter_writes(&self, code: &str) -> Option<Finding> {
+        static WRITES: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(
+                r"(?x)\b(?: unlink\w* | remove\w* | rmtree | rmdir\w* | rename\w* | replace
+                    | chmod\w* | chown\w* | truncate\w* | write\w* | append\w* | rm(?:Sync)?
+                    | copy\w* | symlink\w* | delete\w* | touch | move | sysopen | dump
+                  )\b",
+            )
+            .expect("write-call pattern")
+        });
+        let literals = crate::normalize::string_literals(code);
+        // A mode argument that writes (`'w'`, `"a+"`), or perl's `">PATH"`.
+        let write_mode = literals.iter().any(|l| {
+            (l.len() <= 3
+                && !l.is_empty()
+                && l.chars().all(|c| "rwabxt+".contains(c))
+                && l.contains(['w', 'a', 'x', '+']))
+                || l.starts_with('>')
+                || l.starts_with("+<")
+        });
+        if !write_mode && !WRITES.is_match(code) {
+            return None;
+        }
+        let paths = literals
+            .iter()
+            .map(|l| l.trim_start_matches(['>', '+', '<', ' ']));
+        self.hit(paths, true, "changing (from interpreter code)")
+    }
+
     fn program(&mut self, cmd: &Command) -> Option<Finding> {
         let p = cmd.program.as_str();
         let args = &cmd.args;
         let ops = operands(args);
         let texts = || ops.iter().map(|w| w.text.as_str());
         match p {
-            "cd" | "pushd" => {
-                let next = match ops.first() {
-                    None => self.guard().home.clone(),
-                    Some(w)
-                        if !w.is_dynamic()
-                            || w.text.starts_with('~')
-                            || w.text.starts_with("$HOME") =>
-                    {
-                        let t = self.guard().expand(&w.text);
-                        Some(match (self.cwd(), t.starts_with('/')) {
-                            (_, true) => normalize(&t),
-                            (Some(c), false) => normalize(&format!("{c}/{t}")),
-                            (None, false) => t,
-                        })
+            "cd" | "pushd" | "popd" => {
+                let before = self
+                    .cwd
+                    .clone()
+                    .unwrap_or_else(|| self.cwd().map(str::to_owned));
+                let next = match (p, ops.first()) {
+                    ("popd", _) => self.dirs.pop().unwrap_or(None),
+                    (_, None) if p == "pushd" => self.dirs.pop().unwrap_or(None),
+                    (_, None) => self.guard().home.clone(),
+                    (_, Some(w)) if w.text == "-" && p == "cd" => {
+                        self.oldpwd.clone().unwrap_or(None)
                     }
-                    Some(_) => None,
+                    (_, Some(w)) => {
+                        let t = self.guard().expand(&self.substitute(&w.text));
+                        let unknown_base = before.is_none() && !t.starts_with('/');
+                        if t.contains(['$', '`'])
+                            || (w.is_dynamic() && !t.starts_with('/'))
+                            || unknown_base
+                        {
+                            None
+                        } else {
+                            Some(match (before.as_deref(), t.starts_with('/')) {
+                                (_, true) => normalize(&t),
+                                (Some(c), false) => normalize(&format!("{c}/{t}")),
+                                (None, false) => t,
+                            })
+                        }
+                    }
                 };
+                if p == "pushd" {
+                    self.dirs.push(before.clone());
+                }
+                self.oldpwd = Some(before);
                 self.cwd = Some(next);
                 None
             }
             _ if p.starts_with("interlock") => {
-                let sub = ops.first().map(|w| w.text.as_str())?;
+                let first = ops.first()?;
+                if first.is_dynamic() {
+                    return Some(finding(
+                        "self-protect-approve",
+                        format!(
+                            "`{p} {}` runs a subcommand known only at run time, which could answer interlock's own requests",
+                            first.text
+                        ),
+                    ));
+                }
+                let sub = first.text.as_str();
                 if sub == "install" && args.iter().any(|w| w.text == "--uninstall") {
                     return Some(finding(
                         "self-protect-uninstall",
@@ -605,6 +826,9 @@ impl Walk<'_> {
                 });
                 if in_place {
                     self.hit(texts(), false, "editing")
+                } else if p != "sed" {
+                    let code = crate::normalize::inline_code(p, args)?;
+                    self.interpreter_writes(&code.text)
                 } else {
                     None
                 }
@@ -623,7 +847,11 @@ impl Walk<'_> {
                 if acts {
                     self.hit(starts, true, "deleting or changing")
                 } else {
-                    None
+                    self.hit(
+                        option_values(args, &["-fprint", "-fprint0", "-fprintf", "-fls"]),
+                        false,
+                        "writing to",
+                    )
                 }
             }
             "tar" => {
@@ -634,7 +862,20 @@ impl Walk<'_> {
                     .iter()
                     .any(|w| matches!(w.text.as_str(), "--extract" | "--get"));
                 if !extracting {
-                    return None;
+                    // `tar -cf FILE ...`: the archive is written over FILE.
+                    let mut file = option_values(args, &["--file"]);
+                    if let Some(at) = args.iter().position(|w| {
+                        let t = w.text.as_str();
+                        !t.starts_with("--")
+                            && t.trim_start_matches('-').ends_with('f')
+                            && t.trim_start_matches('-')
+                                .chars()
+                                .all(|c| c.is_ascii_alphabetic())
+                    }) && let Some(v) = args.get(at + 1)
+                    {
+                        file.push(v.text.as_str());
+                    }
+                    return self.hit(file, false, "writing an archive to");
                 }
                 let mut dirs = Vec::new();
                 let mut it = args.iter();
@@ -651,9 +892,179 @@ impl Walk<'_> {
                 self.hit(dirs, false, "extracting files into")
             }
             _ if EDITORS.contains(&p) => self.hit(texts(), false, "editing"),
-            _ => None,
+            "awk" | "gawk" if args.iter().any(|w| w.text == "inplace") => {
+                // `gawk -i inplace PROGRAM FILE...`: every file after the program.
+                self.hit(texts().skip(1), false, "editing")
+            }
+            _ if crate::normalize::is_interpreter(p) => {
+                let code = match (crate::normalize::inline_code(p, args), &cmd.stdin) {
+                    (Some(w), _) => w.text,
+                    (None, crate::parse::Stdin::Literal(text)) => text.clone(),
+                    _ => return None,
+                };
+                self.interpreter_writes(&code)
+            }
+            "sponge" | "script" => self.hit(texts().next_back(), false, "writing to"),
+            "zip" | "sqlite3" | "sqlite" => self.hit(texts().take(1), false, "writing to"),
+            "gio" | "kioclient" | "kioclient5" => {
+                let writes = ops.first().is_some_and(|w| {
+                    matches!(
+                        w.text.as_str(),
+                        "trash"
+                            | "remove"
+                            | "rm"
+                            | "move"
+                            | "mv"
+                            | "copy"
+                            | "cp"
+                            | "save"
+                            | "rename"
+                            | "set"
+                            | "mkdir"
+                    )
+                });
+                if writes {
+                    self.hit(texts().skip(1), true, "deleting or changing")
+                } else {
+                    None
+                }
+            }
+            "patch" => {
+                let out = option_values(args, &["-o", "--output", "-d", "--directory"]);
+                let files = texts().take(1);
+                let cwd = self.cwd().map(str::to_owned);
+                self.hit(out.into_iter().chain(files), false, "patching")
+                    .or_else(|| {
+                        cwd.and_then(|c| self.hit([c.as_str()], false, "patching files in"))
+                    })
+            }
+            "mount"
+                if has_flag(args, 'B', "--bind")
+                    || args
+                        .iter()
+                        .any(|w| w.text.starts_with("--rbind") || w.text == "--bind") =>
+            {
+                self.hit(texts().skip(1), true, "mounting over")
+            }
+            "git" => {
+                let dir = option_values(args, &["-C"]);
+                let sub = ops
+                    .iter()
+                    .map(|w| w.text.as_str())
+                    .find(|t| !dir.contains(t));
+                let writes_dir = dir.into_iter().filter(|_| {
+                    sub.is_some_and(|s| {
+                        !matches!(
+                            s,
+                            "status"
+                                | "log"
+                                | "diff"
+                                | "show"
+                                | "blame"
+                                | "grep"
+                                | "ls-files"
+                                | "rev-parse"
+                                | "describe"
+                                | "branch"
+                                | "remote"
+                                | "config"
+                        )
+                    })
+                });
+                let clone_dest = (sub == Some("clone"))
+                    .then(|| {
+                        ops.iter()
+                            .map(|w| w.text.as_str())
+                            .filter(|t| *t != "clone")
+                            .nth(1)
+                    })
+                    .flatten();
+                self.hit(writes_dir.chain(clone_dest), true, "changing files in")
+            }
+            _ => {
+                // Tools that write where an option says.
+                let written = WRITE_OPTIONS
+                    .iter()
+                    .find(|(names, _)| names.contains(&p))
+                    .map(|(_, opts)| option_values(args, opts))?;
+                self.hit(written, false, "writing to")
+            }
         }
     }
+}
+
+/// Tools and the options whose value is a file or directory they write.
+const WRITE_OPTIONS: &[(&[&str], &[&str])] = &[
+    (&["sort"], &["-o", "--output"]),
+    (
+        &["curl"],
+        &[
+            "-o",
+            "--output",
+            "--output-dir",
+            "-D",
+            "--dump-header",
+            "-c",
+            "--cookie-jar",
+            "--trace",
+            "--trace-ascii",
+            "--stderr",
+        ],
+    ),
+    (
+        &["wget"],
+        &[
+            "-O",
+            "--output-document",
+            "-P",
+            "--directory-prefix",
+            "-o",
+            "--output-file",
+            "-a",
+            "--append-output",
+        ],
+    ),
+    (&["unzip"], &["-d"]),
+    (&["cpio"], &["-D", "--directory", "-F", "--file", "-O"]),
+    (&["split", "csplit"], &["--prefix", "-f"]),
+    (&["bsdtar"], &["-f", "--file"]),
+    (&["rsync"], &["--backup-dir", "--log-file", "--write-batch"]),
+    (&["openssl"], &["-out"]),
+    (&["ssh-keygen"], &["-f"]),
+    (&["gpg"], &["-o", "--output"]),
+    (&["base64", "xxd", "uniq", "iconv"], &["-o", "--output"]),
+    (&["jq", "yq"], &["--output-file"]),
+    (&["pandoc", "convert"], &["-o", "--output"]),
+];
+
+/// The values of the named options, in both `-o VALUE`/`--opt VALUE` and
+/// `-oVALUE`/`--opt=VALUE` spellings.
+fn option_values<'a>(args: &'a [Word], names: &[&str]) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    let mut it = args.iter().peekable();
+    while let Some(w) = it.next() {
+        let t = w.text.as_str();
+        for n in names {
+            if t == *n {
+                if let Some(v) = it.peek() {
+                    out.push(v.text.as_str());
+                }
+            } else if let Some(v) = t.strip_prefix(n) {
+                let glued = if n.starts_with("--") {
+                    v.strip_prefix('=')
+                } else if n.len() == 2 {
+                    Some(v)
+                } else {
+                    // `-fprint FILE` style single-dash long options take no glued value.
+                    None
+                };
+                if let Some(v) = glued.filter(|v| !v.is_empty()) {
+                    out.push(v);
+                }
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -752,6 +1163,52 @@ mod tests {
             "env -i kubectl delete ns prod",
             "env -u PATH kubectl get pods",
             "env -u INTERLOCK_SESSION kubectl get pods",
+            // Found by review: `env -` / `env --`, `>&`, computed PATHs, `cd -`,
+            // variables, writers by option, interpreter code.
+            "env - rm ~/.config/interlock/x.toml",
+            "env -- PATH=/usr/bin kubectl get pods",
+            "echo x >& ~/.config/interlock/config.toml",
+            "export PATH=${PATH#*:}; kubectl get pods",
+            "PATH=${PATH#*:} make deploy",
+            "export PATH=$(echo $PATH | cut -d: -f2-); kubectl get pods",
+            "PATH=/usr/bin:$PATH kubectl get pods",
+            "printf -v PATH /usr/bin; kubectl get pods",
+            "read PATH < /tmp/p; kubectl get pods",
+            "hash -p /real/kubectl kubectl",
+            "command -p kubectl get pods",
+            "run0 make deploy",
+            "pkexec bash -c ls",
+            "cd ~/.config && cd /tmp && cd - && echo x > interlock/config.toml",
+            "pushd ~/.config/interlock && pushd /tmp && popd && rm config.toml",
+            "D=~/.config/interlock; echo x > $D/config.toml",
+            "export D=$HOME/.config/interlock; rm -rf ${D}",
+            "H=$HOME; cd $H/.config/interlock && rm config.toml",
+            "echo x > ${XDG_CONFIG_HOME:-$HOME/.config}/interlock/config.toml",
+            "cd \"$(mktemp -d)\" && cd .. && echo x > interlock/config.toml",
+            "sort -o ~/.config/interlock/config.toml /tmp/x",
+            "curl -o ~/.config/interlock/config.toml https://x",
+            "curl --output=/etc/interlock/config.toml https://x",
+            "wget -O ~/.config/interlock/config.toml https://x",
+            "wget -P ~/.config/interlock/rules https://x/r.toml",
+            "gawk -i inplace '{print}' ~/.config/interlock/config.toml",
+            "echo x | sponge ~/.config/interlock/config.toml",
+            "patch ~/.config/interlock/config.toml < x.diff",
+            "unzip x.zip -d ~/.config/interlock",
+            "tar -cf ~/.config/interlock/config.toml x",
+            "zip ~/.config/interlock/config.toml x",
+            "git clone https://x/y ~/.config/interlock/rules",
+            "git -C ~/.config/interlock checkout .",
+            "find . -fprint ~/.config/interlock/config.toml",
+            "script -q ~/.local/state/interlock/audit.log",
+            "gio trash ~/.config/interlock",
+            "mount --bind /tmp/x ~/.config/interlock",
+            "python3 -c \"open('/home/dev/.config/interlock/config.toml','w').write('x')\"",
+            "python3 -c \"import os; os.remove('/home/dev/.local/state/interlock/audit.log')\"",
+            "perl -e 'unlink \"/home/dev/.config/interlock/config.toml\"'",
+            "perl -e 'open(F, \">/etc/interlock/config.toml\")'",
+            "node -e 'require(\"fs\").rmSync(\"/home/dev/.local/state/interlock\", {recursive: true})'",
+            "ruby -e 'File.delete(\"/home/dev/.config/interlock/config.toml\")'",
+            "x=approve; interlock $x 12345678",
         ] {
             let f = judge(s);
             assert!(f.is_some(), "not blocked: {s}");
@@ -791,6 +1248,23 @@ mod tests {
             "rm -rf /opt/il/bin",
             "rm -f *.pyc",
             "rm -rf ~/.cache/*",
+            "env - true",
+            "cd /tmp && cd - && ls",
+            "export PATH=\"$HOME/.local/bin:$PATH\"; aws s3 ls",
+            "export PATH=./node_modules/.bin:$PATH; kubectl get pods",
+            "sort -o out.txt in.txt",
+            "curl -o /tmp/x https://x",
+            "wget -O - https://x",
+            "git -C ~/.config/interlock status",
+            "git -C ~/.config/interlock log",
+            "gio cat ~/.config/interlock/config.toml",
+            "tar -czf /tmp/backup.tgz ~/.config/interlock",
+            "cd $(mktemp -d) && echo hi > notes.txt",
+            "awk '{print $1}' ~/.config/interlock/config.toml",
+            "python3 -c \"print(open('/home/dev/.config/interlock/config.toml').read())\"",
+            "D=/tmp/build; echo x > $D/log",
+            "read -r answer",
+            "printf -v now '%s' x",
         ] {
             assert_eq!(judge(s), None, "blocked: {s}");
         }

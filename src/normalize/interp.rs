@@ -46,7 +46,7 @@ fn lookup(name: &str) -> Option<&'static [&'static str]> {
         .map(|(_, o)| *o)
 }
 
-pub(super) fn is_interpreter(name: &str) -> bool {
+pub(crate) fn is_interpreter(name: &str) -> bool {
     lookup(name).is_some()
 }
 
@@ -103,6 +103,34 @@ pub(super) fn interpreter(name: &str, args: &[Word], ctx: &Ctx<'_>, out: &mut Ve
         },
         None => {}
     }
+}
+
+/// The code an interpreter command line carries inline (`python -c CODE`, `perl -eCODE`,
+/// an awk program), if any.
+pub(crate) fn inline_code(name: &str, args: &[Word]) -> Option<Word> {
+    if is_awk(name) {
+        return awk_program(args).cloned();
+    }
+    let code_opts = lookup(name)?;
+    for (i, w) in args.iter().enumerate() {
+        let t = w.text.as_str();
+        if code_opts.contains(&t) {
+            return args.get(i + 1).cloned();
+        }
+        if let Some(opt) = code_opts
+            .iter()
+            .find(|o| o.len() == 2 && t.starts_with(**o) && t.len() > 2)
+        {
+            return Some(Word {
+                text: t[opt.len()..].to_owned(),
+                ..w.clone()
+            });
+        }
+        if t == "-" || !t.starts_with('-') {
+            return None;
+        }
+    }
+    None
 }
 
 /// The program text of an awk command line: the first operand after the options,
@@ -405,7 +433,7 @@ fn sweep_literals(text: &str, via: &[String], ctx: &Ctx<'_>, out: &mut Vec<Comma
 /// The string literals of code in the common scripting languages: `"..."`, `'...'`
 /// (with backslash escapes), and perl's and ruby's `q(...)`, `qq{...}`, `%q[...]`,
 /// `%Q<...>`.
-fn string_literals(text: &str) -> Vec<String> {
+pub(crate) fn string_literals(text: &str) -> Vec<String> {
     let b = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;

@@ -78,6 +78,42 @@ const SIMPLE: &[Simple] = &[
         stop_opts: &["-L"],
         operands: 0,
     },
+    // run0 elevates through polkit and a service manager, so no_new_privs does not
+    // stop it; what it runs is judged like sudo's command.
+    Simple {
+        names: &["run0"],
+        value_opts: &[
+            "-u",
+            "--user",
+            "-g",
+            "--group",
+            "-D",
+            "--chdir",
+            "--nice",
+            "--setenv",
+            "--property",
+            "--description",
+            "--slice",
+            "--unit",
+            "--machine",
+            "--background",
+            "--shell-prompt-prefix",
+        ],
+        stop_opts: &["-h", "--help", "--version"],
+        operands: 0,
+    },
+    Simple {
+        names: &["pkexec"],
+        value_opts: &["--user"],
+        stop_opts: &["--help", "--version"],
+        operands: 0,
+    },
+    Simple {
+        names: &["dbus-launch", "dbus-run-session"],
+        value_opts: &["--config-file", "--dbus-daemon", "--autolaunch"],
+        stop_opts: &["--version", "--help"],
+        operands: 0,
+    },
     Simple {
         names: &[
             "nohup",
@@ -157,26 +193,40 @@ const SIMPLE: &[Simple] = &[
         stop_opts: &[],
         operands: 1,
     },
+    // util-linux's namespace tools: the namespace options (`-m`, `-n`, `-U`, ...) take
+    // a file only when it is attached (`--mount=FILE`), so they never eat the command.
     Simple {
-        names: &[
-            "unshare",
-            "nsenter",
-            "firejail",
-            "systemd-run",
-            "systemd-inhibit",
-            "prlimit",
-            "cgexec",
-            "numactl",
-            "valgrind",
-            "ltrace",
-        ],
+        names: &["unshare"],
         value_opts: &[
-            "-t",
-            "--target",
+            "-R",
+            "--root",
+            "-w",
+            "--wd",
             "-S",
             "--setuid",
             "-G",
             "--setgid",
+            "--map-user",
+            "--map-group",
+            "--map-users",
+            "--map-groups",
+            "--propagation",
+            "--setgroups",
+            "--monotonic",
+            "--boottime",
+        ],
+        stop_opts: &[],
+        operands: 0,
+    },
+    Simple {
+        names: &["nsenter"],
+        value_opts: &["-t", "--target", "-S", "--setuid", "-G", "--setgid"],
+        stop_opts: &[],
+        operands: 0,
+    },
+    Simple {
+        names: &["systemd-run"],
+        value_opts: &[
             "-u",
             "--unit",
             "-p",
@@ -185,18 +235,78 @@ const SIMPLE: &[Simple] = &[
             "--machine",
             "-E",
             "--setenv",
-            "--what",
-            "--who",
-            "--why",
-            "--mode",
-            "-g",
-            "-N",
-            "-C",
-            "-m",
-            "--wd",
-            "--root",
+            "-H",
+            "--host",
+            "--description",
+            "--slice",
+            "--uid",
+            "--gid",
+            "--nice",
+            "--working-directory",
+            "--service-type",
+            "--on-active",
+            "--on-boot",
+            "--on-startup",
+            "--on-unit-active",
+            "--on-unit-inactive",
+            "--on-calendar",
+            "--on-timezone-change",
+            "--timer-property",
+            "--path-property",
+            "--socket-property",
         ],
+        stop_opts: &["-h", "--help", "--version"],
+        operands: 0,
+    },
+    Simple {
+        names: &["systemd-inhibit"],
+        value_opts: &["--what", "--who", "--why", "--mode"],
+        stop_opts: &["--list"],
+        operands: 0,
+    },
+    Simple {
+        names: &["numactl"],
+        value_opts: &[
+            "-m",
+            "--membind",
+            "-N",
+            "--cpunodebind",
+            "-C",
+            "--physcpubind",
+            "-i",
+            "--interleave",
+            "-p",
+            "--preferred",
+            "-P",
+            "--preferred-many",
+        ],
+        stop_opts: &["-s", "--show", "-H", "--hardware"],
+        operands: 0,
+    },
+    Simple {
+        names: &["cgexec"],
+        value_opts: &["-g"],
         stop_opts: &[],
+        operands: 0,
+    },
+    Simple {
+        names: &["prlimit"],
+        value_opts: &["-o", "--output"],
+        stop_opts: &["-p", "--pid"],
+        operands: 0,
+    },
+    Simple {
+        names: &["firejail", "valgrind"],
+        value_opts: &[],
+        stop_opts: &[],
+        operands: 0,
+    },
+    Simple {
+        names: &["ltrace"],
+        value_opts: &[
+            "-o", "-e", "-s", "-u", "-a", "-n", "-A", "-D", "-F", "-l", "-w", "-x",
+        ],
+        stop_opts: &["-p"],
         operands: 0,
     },
     Simple {
@@ -327,7 +437,11 @@ pub(super) fn unwrap(
     env: &mut Vec<(String, Word)>,
     out: &mut Vec<Command>,
 ) -> Unwrapped {
-    if let Some(s) = SIMPLE.iter().find(|s| s.names.contains(&name)) {
+    if let Some(s) = SIMPLE
+        .iter()
+        .find(|s| s.names.contains(&name))
+        .filter(|_| name != "flock")
+    {
         // `sudo -s`/`-i` with no command is an interactive shell: nothing to judge.
         return simple(s, args, env);
     }
@@ -338,6 +452,11 @@ pub(super) fn unwrap(
             while i < args.len() && is_option(&args[i]) {
                 if args[i].text.contains('v') || args[i].text.contains('V') {
                     return Unwrapped::Done;
+                }
+                if args[i].text != "--" && args[i].text.contains('p') {
+                    // `command -p` searches a default PATH of the system's, without
+                    // the shims: the same as running it with PATH set so.
+                    env.push(("PATH".into(), Word::literal("/usr/bin:/bin")));
                 }
                 i += 1;
             }
@@ -359,6 +478,31 @@ pub(super) fn unwrap(
         "watch" => watch(args, ctx, out),
         "script" => script_cmd(args, ctx, out),
         "su" => su(args, ctx, out),
+        // `sg GROUP [-c] COMMAND`: the command is a string for /bin/sh.
+        "sg" => {
+            let rest: Vec<&Word> = args.iter().skip(1).filter(|w| w.text != "-c").collect();
+            match rest.as_slice() {
+                [] => Unwrapped::Done,
+                [code] => run_code(code, "sg", ctx, out),
+                words => {
+                    let words: Vec<Word> = words.iter().map(|w| (*w).clone()).collect();
+                    run_joined(&words, "sg", ctx, out);
+                    Unwrapped::Done
+                }
+            }
+        }
+        "flock" => flock(args, ctx, out, env),
+        // `machinectl shell [USER@]HOST [COMMAND ARGS...]`.
+        "machinectl" => {
+            let mut i = 0;
+            while args.get(i).is_some_and(is_option) {
+                i += 1;
+            }
+            match args.get(i).map(|w| w.text.as_str()) {
+                Some("shell") if args.len() > i + 2 => argv_or_done(&args[i + 2..]),
+                _ => Unwrapped::NotALauncher,
+            }
+        }
         "eval" => {
             let text = args
                 .iter()
@@ -447,6 +591,22 @@ fn simple(s: &Simple, args: &[Word], env: &mut Vec<(String, Word)>) -> Unwrapped
             }
             if !has_value && s.value_opts.contains(&opt) {
                 i += 1;
+            } else if !has_value && !t.starts_with("--") && t.len() > 2 {
+                // A cluster of short options (`sudo -Eu root`, `-nu root`): the first
+                // letter that takes a value takes the rest of the word, or else the
+                // next word.
+                for (at, c) in t[1..].char_indices() {
+                    let letter = format!("-{c}");
+                    if s.stop_opts.contains(&letter.as_str()) {
+                        return Unwrapped::Done;
+                    }
+                    if s.value_opts.contains(&letter.as_str()) {
+                        if at + c.len_utf8() == t.len() - 1 {
+                            i += 1;
+                        }
+                        break;
+                    }
+                }
             }
             i += 1;
             continue;
@@ -500,51 +660,87 @@ fn env_cmd(
     env: &mut Vec<(String, Word)>,
     out: &mut Vec<Command>,
 ) -> Unwrapped {
+    // Unsetting is recorded as an empty value: self-protection needs to see `env -i`
+    // and `env -u PATH` drop the shims, and `-u INTERLOCK_*`.
+    let unset = |env: &mut Vec<(String, Word)>, name: &str| {
+        env.push((name.to_owned(), Word::literal("")));
+    };
+    // `env -S 'rm -rf /'` splits the string itself: judge it as a command line, with
+    // the words after it.
+    let split = |text: &str, rest: &[Word], out: &mut Vec<Command>| {
+        let tail = rest
+            .iter()
+            .map(|w| w.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        nested(&format!("{text} {tail}"), "env -S", ctx, out);
+        Unwrapped::Done
+    };
     let mut i = 0;
+    let mut options = true;
     while i < args.len() {
         let t = args[i].text.as_str();
-        if t == "--" {
+        if options && t == "--" {
+            // Options end here; `NAME=value` operands may still follow.
+            options = false;
             i += 1;
-            break;
+            continue;
         }
-        if t == "-S"
-            || t == "--split-string"
-            || t.starts_with("--split-string=")
-            || (t.starts_with("-S") && t.len() > 2)
-        {
-            // `env -S 'rm -rf /'` splits the string itself: judge it as a command line.
-            let rest = if let Some(v) = t.strip_prefix("--split-string=") {
-                v.to_owned()
-            } else if t.len() > 2 && !t.starts_with("--") {
-                t[2..].to_owned()
-            } else {
-                i += 1;
-                args.get(i).map(|w| w.text.clone()).unwrap_or_default()
-            };
-            let tail = args[i + 1..]
-                .iter()
-                .map(|w| w.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
-            nested(&format!("{rest} {tail}"), "env -S", ctx, out);
-            return Unwrapped::Done;
+        if options && t == "-" {
+            // A lone `-` is `-i`.
+            unset(env, "PATH");
+            i += 1;
+            continue;
         }
-        if is_option(&args[i]) {
-            // Unsetting is recorded as an empty value: self-protection needs to see
-            // `env -i` and `env -u PATH` drop the shims, and `-u INTERLOCK_*`.
-            let unset = match t {
-                "-i" | "--ignore-environment" => Some("PATH"),
-                "-u" | "--unset" => args.get(i + 1).map(|w| w.text.as_str()),
-                _ => t.strip_prefix("--unset=").or_else(|| {
-                    t.strip_prefix("-u")
-                        .filter(|v| !v.is_empty() && !t.starts_with("--"))
-                }),
+        if options && t.starts_with("--") {
+            let (name, value) = match t.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (t, None),
             };
-            if let Some(name) = unset {
-                env.push((name.to_owned(), Word::literal("")));
+            let takes_value = matches!(name, "--unset" | "--chdir" | "--split-string" | "--argv0");
+            let value = match value {
+                Some(v) => Some(v.to_owned()),
+                None if takes_value => {
+                    i += 1;
+                    args.get(i).map(|w| w.text.clone())
+                }
+                None => None,
+            };
+            match name {
+                "--ignore-environment" => unset(env, "PATH"),
+                "--unset" => unset(env, value.as_deref().unwrap_or("")),
+                "--split-string" => {
+                    return split(value.as_deref().unwrap_or(""), &args[i + 1..], out);
+                }
+                _ => {}
             }
-            if matches!(t, "-u" | "--unset" | "-C" | "--chdir" | "-P") {
-                i += 1;
+            i += 1;
+            continue;
+        }
+        if options && t.starts_with('-') && t.len() > 1 {
+            // A cluster of short options (`-iu PATH`, `-vS'rm -rf /'`): a letter that
+            // takes a value takes the rest of the word, or the next word.
+            let letters = &t[1..];
+            for (at, c) in letters.char_indices() {
+                if !matches!(c, 'u' | 'C' | 'S' | 'a') {
+                    if c == 'i' {
+                        unset(env, "PATH");
+                    }
+                    continue;
+                }
+                let glued = &letters[at + c.len_utf8()..];
+                let value = if glued.is_empty() {
+                    i += 1;
+                    args.get(i).map(|w| w.text.clone()).unwrap_or_default()
+                } else {
+                    glued.to_owned()
+                };
+                match c {
+                    'u' => unset(env, &value),
+                    'S' => return split(&value, &args[i + 1..], out),
+                    _ => {}
+                }
+                break;
             }
             i += 1;
             continue;
@@ -771,6 +967,29 @@ fn script_cmd(args: &[Word], ctx: &Ctx<'_>, out: &mut Vec<Command>) -> Unwrapped
         i += 1;
     }
     Unwrapped::Done
+}
+
+/// `flock [OPTIONS] FILE COMMAND...` or `flock [OPTIONS] FILE -c STRING`.
+fn flock(
+    args: &[Word],
+    ctx: &Ctx<'_>,
+    out: &mut Vec<Command>,
+    env: &mut Vec<(String, Word)>,
+) -> Unwrapped {
+    if let Some(at) = args
+        .iter()
+        .position(|w| matches!(w.text.as_str(), "-c" | "--command"))
+    {
+        if let Some(code) = args.get(at + 1) {
+            return run_code(code, "flock -c", ctx, out);
+        }
+        return Unwrapped::Done;
+    }
+    let spec = SIMPLE
+        .iter()
+        .find(|s| s.names.contains(&"flock"))
+        .expect("flock has a grammar");
+    simple(spec, args, env)
 }
 
 fn su(args: &[Word], ctx: &Ctx<'_>, out: &mut Vec<Command>) -> Unwrapped {

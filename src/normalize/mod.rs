@@ -5,6 +5,8 @@
 mod interp;
 mod launchers;
 
+pub(crate) use interp::{inline_code, is_interpreter, string_literals};
+
 use crate::parse::{self, ParseFailure, Redirect, SimpleCommand, Stdin, Word};
 
 /// How deep scripts inside scripts (`bash -c "eval 'sh -c ...'"`) are followed.
@@ -125,6 +127,11 @@ pub(crate) fn simple(sc: SimpleCommand, depth: usize, via: &[String], out: &mut 
             }
             return;
         };
+        if first.literal && first.text == "--" && words.len() > 1 {
+            // bash's `time -- CMD` leaves the `--` in front of the command.
+            words.remove(0);
+            continue;
+        }
         if first.is_dynamic() {
             out.push(Command {
                 env,

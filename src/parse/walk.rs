@@ -287,8 +287,25 @@ impl Walker {
                     }
                     ast::IoFileRedirectKind::Append => RedirectKind::Append,
                     ast::IoFileRedirectKind::ReadAndWrite => RedirectKind::ReadWrite,
-                    ast::IoFileRedirectKind::DuplicateInput
-                    | ast::IoFileRedirectKind::DuplicateOutput => {
+                    ast::IoFileRedirectKind::DuplicateInput => return Ok(()),
+                    ast::IoFileRedirectKind::DuplicateOutput => {
+                        // `>& 2` and `>&-` copy or close a descriptor, but `>& FILE`
+                        // sends both outputs to a file: a write like `&>`.
+                        let w = match target {
+                            ast::IoFileRedirectTarget::Filename(w)
+                            | ast::IoFileRedirectTarget::Duplicate(w) => w,
+                            _ => return Ok(()),
+                        };
+                        let target = self.word(w)?;
+                        let t = target.text.trim_end_matches('-');
+                        if target.literal && t.bytes().all(|b| b.is_ascii_digit()) {
+                            return Ok(());
+                        }
+                        cmd.redirects.push(Redirect {
+                            fd: *fd,
+                            kind: RedirectKind::Write,
+                            target,
+                        });
                         return Ok(());
                     }
                 };
