@@ -367,6 +367,15 @@ fn copilot_destructive_is_denied_and_safe_gets_no_output() {
         &copilot_tool("view", json!({"path": "README.md"})),
     );
     assert!(o.stdout.is_empty());
+    // Typing a command into a bash session that is already running is judged too.
+    let o = hook(
+        "copilot",
+        &copilot_tool(
+            "write_bash",
+            json!({"sessionId": "1", "input": format!("{DESTRUCTIVE}\n"), "delay": 5}),
+        ),
+    );
+    assert_eq!(answer(&o)["permissionDecision"], "deny");
 }
 
 #[test]
@@ -468,18 +477,19 @@ fn login_profile(f: &Fx) {
 fn codex_login_shell_keeps_the_shims_on_path() {
     let f = fx();
     login_profile(&f);
-    // Codex runs every command as `$SHELL -lc CMD`; `interlock run` makes that shell
-    // interlock-bash.
+    // Codex runs every command as `SHELL -lc CMD` with the login shell from the user
+    // database: the real bash, even inside `interlock run`. Its profile resets PATH;
+    // interlock's profile snippet puts the shims back first, so they judge the tools.
     let o = f
-        .cmd(f.interlock_bash())
-        .args(["-lc", DESTRUCTIVE])
+        .cmd(BIN)
+        .args(["run", "--", "bash", "-lc", DESTRUCTIVE])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(100), "{}", text(&o.stderr));
     assert!(f.argv().is_none());
     let o = f
-        .cmd(f.interlock_bash())
-        .args(["-lc", "echo \"$PATH\""])
+        .cmd(BIN)
+        .args(["run", "--", "bash", "-lc", "echo \"$PATH\""])
         .output()
         .unwrap();
     assert!(
@@ -487,23 +497,40 @@ fn codex_login_shell_keeps_the_shims_on_path() {
         "PATH after a login shell: {}",
         text(&o.stdout)
     );
-    // The shell mode sees only a script's name; inside it the shims still judge.
+    // A script the command line only names: inside it the shims still judge.
     let script = f.root.join("deploy.sh");
     std::fs::write(&script, format!("{DESTRUCTIVE}\n")).unwrap();
     let o = f
-        .cmd(f.interlock_bash())
-        .args(["-lc", &format!("bash {}", script.display())])
+        .cmd(BIN)
+        .args([
+            "run",
+            "--",
+            "bash",
+            "-lc",
+            &format!("bash {}", script.display()),
+        ])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(100), "{}", text(&o.stderr));
     assert!(f.argv().is_none());
     let o = f
-        .cmd(f.interlock_bash())
-        .args(["-lc", "kubectl get pods"])
+        .cmd(BIN)
+        .args(["run", "--", "bash", "-lc", "kubectl get pods"])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert_eq!(f.argv().unwrap(), ["get", "pods"]);
+    // Claude Code's `bash -c -l` form through interlock-bash keeps them too.
+    let o = f
+        .cmd(f.interlock_bash())
+        .args(["-c", "-l", "echo \"$PATH\""])
+        .output()
+        .unwrap();
+    assert!(
+        text(&o.stdout).starts_with(&format!("{}:", f.shims.display())),
+        "{}",
+        text(&o.stdout)
+    );
 }
 
 #[test]
@@ -601,7 +628,11 @@ fn install_merges_is_idempotent_and_uninstall_restores() {
     assert_eq!(claude["permissions"], existing["permissions"]);
     let groups = claude["hooks"]["PreToolUse"].as_array().unwrap();
     assert_eq!(groups.len(), 2);
-    assert_eq!(groups[1]["matcher"], "Bash");
+    // Claude Code's file tools are matched too, for self-protection.
+    assert_eq!(
+        groups[1]["matcher"],
+        "Bash|Write|Edit|MultiEdit|NotebookEdit"
+    );
     assert_eq!(
         groups[1]["hooks"][0]["command"],
         format!("{} hook claude", f.bin().join("interlock").display())
@@ -655,6 +686,20 @@ fn install_print_writes_nothing_and_a_broken_file_is_left_alone() {
             .as_str()
             .unwrap()
             .ends_with("/interlock hook cursor")
+    );
+
+    // Copilot CLI's user-level hooks directory.
+    install(&f, &["--copilot"]);
+    let v: Value = serde_json::from_slice(
+        &std::fs::read(f.root.join(".copilot/hooks/interlock.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        v["hooks"]["preToolUse"][0]["bash"]
+            .as_str()
+            .unwrap()
+            .ends_with("/interlock hook copilot"),
+        "{v}"
     );
 
     let settings = f.root.join(".gemini/settings.json");
@@ -719,17 +764,28 @@ fn file_tools_may_not_write_interlocks_own_files() {
     );
     let v = answer(&o);
     assert_eq!(v["decision"], "deny", "{v}");
-    // A patch naming interlock's config among its files (Codex's apply_patch).
+    // A patch naming interlock's config among its files: Codex's apply_patch puts the
+    // raw patch in `tool_input.command`.
     let patch = "*** Begin Patch\n*** Update File: src/lib.rs\n@@\n-a\n+b\n\
                  *** Update File: /home/u/.config/interlock/config.toml\n@@\n-x\n+y\n*** End Patch\n";
-    let payload = json!({
-        "session_id": "s",
-        "cwd": "/home/u/project",
-        "hook_event_name": "PreToolUse",
-        "tool_name": "apply_patch",
-        "tool_input": {"patch": patch},
-    });
-    let o = hook("codex", &payload.to_string());
+    let codex_patch = |patch: &str| {
+        json!({
+            "session_id": "s",
+            "cwd": "/home/u/project",
+            "hook_event_name": "PreToolUse",
+            "tool_name": "apply_patch",
+            "tool_input": {"command": patch},
+        })
+        .to_string()
+    };
+    let o = hook("codex", &codex_patch(patch));
     let said = format!("{}{}", text(&o.stdout), text(&o.stderr));
     assert!(said.contains("self-protect-config"), "{said}");
+    // An ordinary patch to the project is the agent's business: no opinion.
+    let o = hook(
+        "codex",
+        &codex_patch("*** Begin Patch\n*** Add File: src/new.rs\n+fn x() {}\n*** End Patch\n"),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(o.stdout.is_empty(), "{}", text(&o.stdout));
 }

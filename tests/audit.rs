@@ -738,14 +738,18 @@ fn the_shell_and_the_shim_each_record_their_decision() {
 #[test]
 fn a_hook_records_its_decision() {
     let f = fx();
+    let project = f.root.join("project");
+    std::fs::create_dir_all(&project).unwrap();
     let payload = serde_json::json!({
         "hook_event_name": "PreToolUse",
         "tool_name": "Bash",
         "tool_input": { "command": "kubectl --context prod-eu delete ns payments" },
-        "cwd": f.root,
+        "cwd": project,
     });
+    // The host starts the hook wherever it likes; the line names the command's
+    // directory, which the payload reports.
     let o = common::output_with_stdin(
-        f.interlock().args(["hook", "claude"]),
+        f.interlock().args(["hook", "claude"]).current_dir("/"),
         payload.to_string().as_bytes(),
     );
     assert!(
@@ -759,4 +763,5 @@ fn a_hook_records_its_decision() {
     assert_eq!(lines[0]["entry"], "hook");
     assert_eq!(lines[0]["decision"], "block");
     assert_eq!(lines[0]["outcome"], "blocked");
+    assert_eq!(lines[0]["cwd"], project.to_str().unwrap());
 }

@@ -6,9 +6,11 @@
 //! camelCase input has `toolName` ("bash" for shell commands), `toolArgs` — a JSON
 //! *string* holding the arguments, `command` among them — and `cwd`; the VS Code
 //! compatible form spells them `tool_name` and `tool_input` (an object). The answer is
-//! `{"permissionDecision": "deny", "permissionDecisionReason": ...}`; only "deny" is
-//! acted on ("allow" and "ask" are documented as not processed), and no output lets
-//! the tool run.
+//! `{"permissionDecision": "deny", "permissionDecisionReason": ...}`. The hooks
+//! configuration reference documents only "deny" as acted on; newer CLI builds also
+//! prompt on "ask", but an older one would run the tool, so a confirm is a deny here.
+//! No output lets the tool run. `write_bash` types into a running bash session; what
+//! it types is judged as a command line.
 
 use serde_json::{Value, json};
 

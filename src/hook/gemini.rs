@@ -5,7 +5,9 @@
 //! commands), `tool_input.command` and `cwd`. stdout must hold only JSON; `decision`
 //! "deny" (alias "block") with `reason` stops the tool and sends the reason to the
 //! agent; exit 2 blocks with stderr as the reason; other statuses are warnings only.
-//! There is no "ask" decision for BeforeTool.
+//! Builds since March 2026 also take `decision: "ask"`; a build from before it does not
+//! know that answer and runs the tool, so interlock does not give it: a confirm is a
+//! deny that says how a human approves.
 
 use serde_json::{Value, json};
 

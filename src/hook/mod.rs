@@ -286,6 +286,9 @@ pub fn judge(command: &str, cwd: Option<&Path>, has_ask: bool) -> Reply {
     // the host reports; the hook's own working directory may be elsewhere.
     if let Some(dir) = cwd.filter(|d| d.is_absolute()) {
         env.cwd = Some(dir.to_path_buf());
+        // The hook runs nothing; standing in the command's directory makes the audit
+        // line name where the command runs, not where the host started the hook.
+        let _ = std::env::set_current_dir(dir);
     }
     let engine = crate::entry::engine(&env);
     let mut verdict = engine.judge_script(command);
@@ -470,6 +473,20 @@ fn tool_request(
     shell_tools: &[&str],
     cwd: Option<PathBuf>,
 ) -> Result<Request, HookError> {
+    // Tools that type into a shell that is already running (Copilot's `write_bash`,
+    // Codex's `write_stdin`): what they type is a command line like any other.
+    if let Some(Value::Object(m)) = input
+        && STDIN_TOOLS.contains(&name)
+    {
+        let typed = ["input", "chars", "text"]
+            .iter()
+            .find_map(|k| m.get(*k).and_then(Value::as_str))
+            .ok_or(HookError::Missing("tool_input.input"))?;
+        return Ok(Request::Shell {
+            command: typed.to_owned(),
+            cwd,
+        });
+    }
     let command = match input {
         None | Some(Value::Null) => None,
         Some(Value::Object(m)) => match m.get("command") {
@@ -497,6 +514,12 @@ fn tool_request(
         });
     }
     match command {
+        // Codex's `apply_patch` hands the hook its raw patch as `command`: a file
+        // write, whose file headers name the paths.
+        Some(_) if name.to_ascii_lowercase().contains("patch") => Ok(Request::FileWrite {
+            paths: input.map(file_paths).unwrap_or_default(),
+            cwd,
+        }),
         Some(_) => Err(HookError::UnknownToolWithCommand(name.to_owned())),
         None if writes_files(name) => Ok(Request::FileWrite {
             paths: input.map(file_paths).unwrap_or_default(),
@@ -505,6 +528,9 @@ fn tool_request(
         None => Ok(Request::PassThrough),
     }
 }
+
+/// Tools whose input is typed into a shell session already running.
+const STDIN_TOOLS: &[&str] = &["write_bash", "write_stdin"];
 
 /// Whether a tool's name says it changes files: Claude Code's `Write`, `Edit`,
 /// `MultiEdit`, `NotebookEdit`; Gemini CLI's `write_file`, `replace`; Copilot's `edit`,
@@ -603,6 +629,25 @@ mod tests {
             tool_request("Bash", Some(&read), &["Bash"], None),
             Err(HookError::Missing(_))
         ));
+    }
+
+    #[test]
+    fn a_patch_tool_is_a_file_write_and_typing_into_a_shell_is_a_command() {
+        let patch = serde_json::json!({
+            "command": "*** Begin Patch\n*** Update File: src/main.rs\n@@\n-a\n+b\n*** End Patch\n"
+        });
+        assert_eq!(
+            tool_request("apply_patch", Some(&patch), &["Bash"], None).unwrap(),
+            Request::FileWrite {
+                paths: vec!["src/main.rs".into()],
+                cwd: None
+            }
+        );
+        let typed = serde_json::json!({"sessionId": "1", "input": "kubectl delete ns prod\n"});
+        assert_eq!(
+            tool_request("write_bash", Some(&typed), &["bash"], None).unwrap(),
+            shell("kubectl delete ns prod\n")
+        );
     }
 
     #[test]

@@ -32,16 +32,24 @@ struct Layout {
 
 fn layout(agent: Agent) -> Layout {
     match agent {
-        // Codex reads hooks in Claude Code's layout.
-        Agent::Claude | Agent::Codex => Layout {
+        // The file tools are matched too, so the hook can refuse their writes to
+        // interlock's own files (see `hook::judge_file_write`).
+        Agent::Claude => Layout {
             event: "PreToolUse",
-            matcher: Some("Bash"),
+            matcher: Some("Bash|Write|Edit|MultiEdit|NotebookEdit"),
+            command_key: "command",
+            version: None,
+        },
+        // Codex reads hooks in Claude Code's layout; its file edits are `apply_patch`.
+        Agent::Codex => Layout {
+            event: "PreToolUse",
+            matcher: Some("Bash|apply_patch"),
             command_key: "command",
             version: None,
         },
         Agent::Gemini => Layout {
             event: "BeforeTool",
-            matcher: Some("run_shell_command"),
+            matcher: Some("run_shell_command|write_file|replace"),
             command_key: "command",
             version: None,
         },
@@ -148,13 +156,26 @@ pub fn add(agent: Agent, doc: &mut Value, plan: &Plan) -> Result<(Changed, Vec<S
                 let Some(inner) = item.get_mut("hooks").and_then(Value::as_array_mut) else {
                     continue;
                 };
+                let mut ours_here = false;
                 for e in inner.iter_mut() {
                     if entry_is_ours(e, l.command_key, agent) {
                         found = true;
+                        ours_here = true;
                         if set_command(e, l.command_key, &command) == Changed::Yes {
                             changed = Changed::Yes;
                         }
                     }
+                }
+                // A group of ours from an older install gets today's matcher; a group
+                // shared with someone else's hooks keeps theirs.
+                let only_ours = inner.iter().all(|e| entry_is_ours(e, l.command_key, agent));
+                if let Some(m) = l.matcher
+                    && ours_here
+                    && only_ours
+                    && item.get("matcher").and_then(Value::as_str) != Some(m)
+                {
+                    item["matcher"] = Value::String(m.to_owned());
+                    changed = Changed::Yes;
                 }
             }
             None => {

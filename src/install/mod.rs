@@ -37,13 +37,14 @@ pub struct InstallArgs {
     /// Cursor: a beforeShellExecution hook in hooks.json.
     #[arg(long)]
     pub cursor: bool,
-    /// GitHub Copilot: a preToolUse hook in .github/hooks/interlock.json (project only).
+    /// GitHub Copilot: a preToolUse hook in ~/.copilot/hooks/interlock.json, or
+    /// .github/hooks/interlock.json with --project (what the cloud agent reads).
     #[arg(long)]
     pub copilot: bool,
     /// Write into the current project (the nearest directory above with a .git).
     #[arg(long, conflicts_with = "user")]
     pub project: bool,
-    /// Write into the user's home directory (the default, except for Copilot).
+    /// Write into the user's home directory (the default).
     #[arg(long)]
     pub user: bool,
     /// Print the file and the snippet instead of writing anything.
@@ -83,10 +84,6 @@ pub enum InstallError {
     NoHome,
     #[error("no working directory: {0}")]
     NoCwd(std::io::Error),
-    #[error(
-        "Copilot reads hooks from the repository's .github/hooks only; run this in the project with --project"
-    )]
-    CopilotUser,
     #[error("cannot read {path}: {source}")]
     Read {
         path: PathBuf,
@@ -117,7 +114,16 @@ pub fn settings_path(agent: Agent, scope: Scope, env: &Env) -> Result<PathBuf, I
     let base = match scope {
         Scope::User => {
             if agent == Agent::Copilot {
-                return Err(InstallError::CopilotUser);
+                // Copilot CLI reads every `*.json` in its user hooks directory.
+                let home = match std::env::var_os("COPILOT_HOME").filter(|h| !h.is_empty()) {
+                    Some(h) => PathBuf::from(h),
+                    None => env
+                        .home
+                        .clone()
+                        .ok_or(InstallError::NoHome)?
+                        .join(".copilot"),
+                };
+                return Ok(home.join("hooks/interlock.json"));
             }
             if agent == Agent::Codex {
                 // Codex keeps its files under CODEX_HOME when that is set.
@@ -320,7 +326,7 @@ fn advice(agent: Agent) -> &'static str {
             "Claude Code: restart it to load the hook; its Bash tool now runs through interlock-bash as well"
         }
         Agent::Codex => {
-            "Codex: hooks are on by default in current builds (older ones need `[features] hooks = true` in ~/.codex/config.toml); start it as `interlock run -- codex` so its `-lc` shell is interlock-bash too"
+            "Codex: hooks are on by default in current builds (older ones need `[features] hooks = true` in ~/.codex/config.toml); start it as `interlock run -- codex` so the tools its login shell starts meet the shims (keep them first on PATH in login shells: /etc/profile.d/interlock.sh, or the PATH line in ~/.profile)"
         }
         Agent::Gemini => {
             "Gemini CLI: restart it to load the hook; start it as `interlock run -- gemini` so the tools its shell runs go through the shims"
@@ -329,7 +335,7 @@ fn advice(agent: Agent) -> &'static str {
             "Cursor: restart Cursor to load hooks.json; terminal commands the agent runs are judged before they start"
         }
         Agent::Copilot => {
-            "Copilot: commit .github/hooks/interlock.json (the coding agent reads it from the default branch); the CLI loads it from the working directory"
+            "Copilot: the CLI loads ~/.copilot/hooks/*.json and the repository's .github/hooks/*.json; for the cloud agent, install with --project and commit .github/hooks/interlock.json (it reads the default branch)"
         }
     }
 }
@@ -349,12 +355,6 @@ pub fn run(a: &InstallArgs, env: &Env) -> u8 {
     };
     let mut failed = false;
     for agent in a.agents() {
-        // Copilot has only a project file; asking for it without a scope is not an error.
-        let scope = if agent == Agent::Copilot && !a.user {
-            Scope::Project
-        } else {
-            scope
-        };
         let path = match settings_path(agent, scope, env) {
             Ok(p) => p,
             Err(e) => {
