@@ -196,6 +196,48 @@ fn verify_names_the_first_broken_line_after_an_edit_a_deletion_or_a_reorder() {
 }
 
 #[test]
+fn verify_finds_lines_cut_from_the_end_even_after_more_are_written() {
+    let f = fx();
+    let delete = |i: usize| {
+        f.shim("kubectl")
+            .args(["delete", "ns", &format!("n{i}")])
+            .output()
+            .unwrap()
+    };
+    for i in 0..4 {
+        delete(i);
+    }
+    let verify = || {
+        let o = f.interlock().args(["log", "--verify"]).output().unwrap();
+        (o.status.code(), stdout(&o))
+    };
+    assert_eq!(verify().0, Some(0), "{}", verify().1);
+    // The last line removed: the chain alone still holds, the head record does not.
+    let good = std::fs::read_to_string(f.log_path()).unwrap();
+    let kept: String = good.lines().take(3).map(|l| format!("{l}\n")).collect();
+    std::fs::write(f.log_path(), &kept).unwrap();
+    let (code, out) = verify();
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("removed from its end"), "{out}");
+    // The last line edited.
+    let mut edited: Vec<String> = good.lines().map(str::to_owned).collect();
+    edited[3] = edited[3].replace("\"n3\"", "\"n9\"");
+    std::fs::write(f.log_path(), edited.join("\n") + "\n").unwrap();
+    let (code, out) = verify();
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("line 4:"), "{out}");
+    // Cut, then written to again: the gap in the numbering stays in the file.
+    std::fs::write(f.log_path(), &kept).unwrap();
+    delete(5);
+    let (code, out) = verify();
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("line 4:") && out.contains("were removed"),
+        "{out}"
+    );
+}
+
+#[test]
 fn a_log_that_cannot_be_written_stops_risky_commands_but_not_plain_allows() {
     let f = fx();
     f.write(".kube/config", &KUBECONFIG.replace("@CURRENT@", "kind-dev"));

@@ -3,8 +3,9 @@
 //! Each line carries `prev`, the SHA-256 of the previous line's bytes (without its
 //! newline), and `seq`, one more than the previous line's. The first line's `prev` is
 //! [`GENESIS`]. Changing, removing, inserting or reordering a line breaks the link
-//! after it; only changing the newest line or cutting lines off the end leaves no trace
-//! in the file itself (which is one reason to forward the log to syslog).
+//! after it. The newest line has no line after it: the head record beside the log
+//! (`file::head_path`) remembers its number and hash, so cutting or changing it shows
+//! too, unless the head is rewritten as well (one reason to forward the log to syslog).
 
 use serde::{Deserialize, Serialize};
 

@@ -173,6 +173,13 @@ pub fn append_chained(
             (seq, chain::link(line))
         }
     };
+    // Numbering goes on from the highest line ever written, so lines cut from the end
+    // leave a gap in the sequence that later lines keep, and `--verify` finds.
+    let head = head_path(path);
+    let seq = match read_head(&head) {
+        Some((h, _)) if h >= seq => h + 1,
+        _ => seq,
+    };
     let record = make(seq, prev);
     let mut buf = Vec::with_capacity(512);
     if !ends_with_newline {
@@ -194,7 +201,37 @@ pub fn append_chained(
     if fsync {
         file.sync_data().map_err(write_err)?;
     }
+    let line = &buf[usize::from(!ends_with_newline)..buf.len() - 1];
+    write_head(&head, record.seq, &chain::link(line)).map_err(|source| AuditError::Write {
+        path: head.clone(),
+        source,
+    })?;
     Ok(record)
+}
+
+/// The head record beside the log: the sequence number and hash of the last line
+/// written. The chain proves each line follows the one before; only something outside
+/// the file can say lines were cut from its end.
+pub fn head_path(log: &Path) -> std::path::PathBuf {
+    let mut name = log.file_name().unwrap_or_default().to_os_string();
+    name.push(".head");
+    log.with_file_name(name)
+}
+
+pub fn read_head(head: &Path) -> Option<(u64, String)> {
+    let text = std::fs::read_to_string(head).ok()?;
+    let (seq, hash) = text.trim().split_once(' ')?;
+    Some((seq.parse().ok()?, hash.to_owned()))
+}
+
+fn write_head(head: &Path, seq: u64, hash: &str) -> std::io::Result<()> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(head)?;
+    f.write_all(format!("{seq} {hash}\n").as_bytes())
 }
 
 #[cfg(test)]

@@ -276,9 +276,9 @@ pub fn health(env: &Env) -> Result<String, String> {
     let log = Log::open(&cfg, env).map_err(|e| {
         format!("{e}; risky commands are not run until the audit log can be written (set [audit] path, or fix the directory's owner and permissions)")
     })?;
-    let file = std::fs::File::open(log.path())
+    let verdict = verify::verify_log(log.path())
         .map_err(|e| format!("cannot read the audit log {}: {e}", log.path().display()))?;
-    match verify(std::io::BufReader::new(file)) {
+    match verdict {
         Ok(n) => Ok(format!(
             "audit log {} is writable, {n} lines, chain intact",
             log.path().display()

@@ -2,7 +2,7 @@
 //! or verified.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{BufRead, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -157,8 +157,17 @@ pub fn run(a: &LogArgs, env: &Env) -> u8 {
         }
     };
     if a.verify {
-        let file = file.expect("opened above when verifying");
-        return match super::verify(BufReader::new(file)) {
+        let verdict = match super::verify::verify_log(&path) {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!(
+                    "interlock: cannot read the audit log {}: {e}",
+                    path.display()
+                );
+                return exit::USAGE;
+            }
+        };
+        return match verdict {
             Ok(n) => {
                 println!("{}: {n} lines, chain intact", path.display());
                 exit::ALLOW

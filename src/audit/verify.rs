@@ -19,6 +19,38 @@ impl std::fmt::Display for Broken {
 
 /// Checks every link; returns the number of lines when the chain is whole.
 pub fn verify(reader: impl BufRead) -> Result<usize, Broken> {
+    walk(reader).map(|(n, _)| n)
+}
+
+/// [`verify`] for the log at `path`, and against the head record beside it, which
+/// remembers the last line written: a log that ends before it was cut short.
+pub fn verify_log(path: &std::path::Path) -> std::io::Result<Result<usize, Broken>> {
+    let file = std::fs::File::open(path)?;
+    let (n, last) = match walk(std::io::BufReader::new(file)) {
+        Ok(r) => r,
+        Err(b) => return Ok(Err(b)),
+    };
+    let Some((head_seq, head_hash)) = super::file::read_head(&super::file::head_path(path)) else {
+        return Ok(Ok(n));
+    };
+    let cut = |why: String| Broken { line: n + 1, why };
+    Ok(match last {
+        None if head_seq > 0 => Err(cut(format!(
+            "the log is empty, but line {head_seq} was written: it was emptied or replaced"
+        ))),
+        Some((seq, _)) if head_seq > seq => Err(cut(format!(
+            "the log ends at sequence number {seq}, but {head_seq} was written: lines were removed from its end"
+        ))),
+        Some((seq, hash)) if head_seq == seq && head_hash != hash => Err(Broken {
+            line: n,
+            why: "the last line is not the one written: it was changed".into(),
+        }),
+        _ => Ok(n),
+    })
+}
+
+/// The number of lines and the last line's sequence number and hash.
+fn walk(reader: impl BufRead) -> Result<(usize, Option<(u64, String)>), Broken> {
     let mut prev_hash = GENESIS.to_owned();
     let mut prev_seq: Option<u64> = None;
     let mut count = 0;
@@ -47,16 +79,23 @@ pub fn verify(reader: impl BufRead) -> Result<usize, Broken> {
         if let Some(p) = prev_seq
             && record.seq != p + 1
         {
-            return Err(Broken {
-                line: n,
-                why: format!("sequence number {} follows {p}", record.seq),
-            });
+            let why = if record.seq > p + 1 {
+                format!(
+                    "sequence number {} follows {p}: lines {}..{} were removed from the end of the log before this one was written",
+                    record.seq,
+                    p + 1,
+                    record.seq - 1
+                )
+            } else {
+                format!("sequence number {} follows {p}", record.seq)
+            };
+            return Err(Broken { line: n, why });
         }
         prev_seq = Some(record.seq);
         prev_hash = chain::link(&line);
         count = n;
     }
-    Ok(count)
+    Ok((count, prev_seq.map(|s| (s, prev_hash))))
 }
 
 #[cfg(test)]

@@ -63,7 +63,12 @@ pub fn prepare(entry: Entry, v: &mut Verdict, env: &Env) -> Result<Recorder, Ref
         });
     }
     let blocked = v.decision == Action::Block;
-    if let Err(e) = governance::govern(v, env, Timestamp::now()) {
+    let layer = match entry {
+        Entry::Hook => governance::brake::Layer::Hook,
+        Entry::Shell => governance::brake::Layer::Shell,
+        Entry::Shim => governance::brake::Layer::Shim,
+    };
+    if let Err(e) = governance::govern(v, env, Timestamp::now(), layer) {
         if !blocked {
             // A config file that does not load is a usage error, as a rules file is.
             let code = match e {

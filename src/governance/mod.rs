@@ -129,6 +129,7 @@ pub fn apply_brake(
     cfg: &BrakeConfig,
     state_file: &std::path::Path,
     now: Timestamp,
+    layer: brake::Layer,
 ) -> Result<(), GovernanceError> {
     if !cfg.enabled || v.is_plain_allow() {
         return Ok(());
@@ -137,7 +138,7 @@ pub fn apply_brake(
         .deciding()
         .map(|c| c.command.argv().join("\u{1f}"))
         .unwrap_or_default();
-    let before = brake::count(state_file, cfg, now.as_millisecond(), &command)?;
+    let before = brake::count(state_file, cfg, now.as_millisecond(), &command, layer)?;
     if !brake::tripped(cfg, before) {
         return Ok(());
     }
@@ -173,7 +174,12 @@ pub fn apply_brake(
 }
 
 /// Freeze and brake for a decision about to be acted on by a shim or the shell.
-pub fn govern(v: &mut Verdict, env: &Env, now: Timestamp) -> Result<(), GovernanceError> {
+pub fn govern(
+    v: &mut Verdict,
+    env: &Env,
+    now: Timestamp,
+    layer: brake::Layer,
+) -> Result<(), GovernanceError> {
     if v.is_plain_allow() {
         return Ok(());
     }
@@ -184,7 +190,13 @@ pub fn govern(v: &mut Verdict, env: &Env, now: Timestamp) -> Result<(), Governan
     let brake = cfg.brake.clone().unwrap_or_default();
     if brake.enabled {
         let dir = env.user_state_dir().ok_or(GovernanceError::NoStateDir)?;
-        apply_brake(v, &brake, &brake::state_file(&dir, &session_key()), now)?;
+        apply_brake(
+            v,
+            &brake,
+            &brake::state_file(&dir, &session_key()),
+            now,
+            layer,
+        )?;
     }
     Ok(())
 }
