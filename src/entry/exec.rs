@@ -162,6 +162,202 @@ pub fn status_code(s: ExitStatus) -> u8 {
     }
 }
 
+/// A program's environment, built from this process's, for an exec or spawn that
+/// passes everything else through as inherited.
+///
+/// `std::process::Command` resets SIGPIPE to its default and clears the signal mask
+/// in the child; a program run through interlock must see what its caller gave it (a
+/// pipeline that ignores SIGPIPE keeps ignoring it), so allowed programs are started
+/// with execve(2) directly.
+pub struct ExecEnvBuilder {
+    vars: Vec<(OsString, OsString)>,
+}
+
+impl ExecEnvBuilder {
+    pub fn from_process() -> ExecEnvBuilder {
+        ExecEnvBuilder {
+            vars: std::env::vars_os().collect(),
+        }
+    }
+
+    pub fn apply(&mut self, changes: &crate::credentials::ExecEnv) -> &mut Self {
+        for r in &changes.remove {
+            self.remove(&r.name);
+        }
+        for (k, v) in &changes.set {
+            self.set(k, v);
+        }
+        self
+    }
+
+    pub fn set(&mut self, name: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> &mut Self {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        match self.vars.iter_mut().find(|(k, _)| k == name) {
+            Some(slot) => slot.1 = value.to_owned(),
+            None => self.vars.push((name.to_owned(), value.to_owned())),
+        }
+        self
+    }
+
+    pub fn remove(&mut self, name: impl AsRef<OsStr>) -> &mut Self {
+        let name = name.as_ref();
+        self.vars.retain(|(k, _)| k != name);
+        self
+    }
+
+    fn envp(&self) -> Vec<CString> {
+        self.vars
+            .iter()
+            .filter_map(|(k, v)| {
+                let mut b = k.as_bytes().to_vec();
+                b.push(b'=');
+                b.extend_from_slice(v.as_bytes());
+                CString::new(b).ok()
+            })
+            .collect()
+    }
+
+    /// Replaces this process with `path`, argv exactly as given (argv[0] included).
+    /// Returns only on failure.
+    pub fn exec(&self, path: &Path, argv: &[&OsStr]) -> std::io::Error {
+        let prepared = match Prepared::new(path, argv, self) {
+            Ok(p) => p,
+            Err(e) => return e,
+        };
+        // SAFETY: every pointer is into `prepared`, which outlives the call; the arrays
+        // are NULL-terminated.
+        unsafe { libc::execve(prepared.path.as_ptr(), prepared.argv(), prepared.envp()) };
+        std::io::Error::last_os_error()
+    }
+
+    /// Starts `path` as a child with `stdin` (a descriptor) as its standard input and
+    /// everything else inherited; `close` is closed in the child. Returns its pid.
+    pub fn spawn(
+        &self,
+        path: &Path,
+        argv: &[&OsStr],
+        stdin: std::os::fd::RawFd,
+        close: std::os::fd::RawFd,
+    ) -> std::io::Result<libc::pid_t> {
+        let prepared = Prepared::new(path, argv, self)?;
+        let (argvp, envp) = (prepared.argv(), prepared.envp());
+        // SAFETY: between fork and execve the child calls only async-signal-safe
+        // functions (dup2, close, execve, _exit) on memory prepared before the fork.
+        unsafe {
+            let pid = libc::fork();
+            if pid < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if pid == 0 {
+                if libc::dup2(stdin, 0) < 0 {
+                    libc::_exit(127);
+                }
+                if stdin != 0 {
+                    libc::close(stdin);
+                }
+                libc::close(close);
+                libc::execve(prepared.path.as_ptr(), argvp, envp);
+                libc::_exit(127);
+            }
+            Ok(pid)
+        }
+    }
+}
+
+/// execve's arguments, made before anything that must not allocate.
+struct Prepared {
+    path: CString,
+    args: Vec<CString>,
+    env: Vec<CString>,
+    argv_ptrs: Vec<*const libc::c_char>,
+    env_ptrs: Vec<*const libc::c_char>,
+}
+
+impl Prepared {
+    fn new(path: &Path, argv: &[&OsStr], env: &ExecEnvBuilder) -> std::io::Result<Prepared> {
+        let nul = |_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "a NUL byte in an argument",
+            )
+        };
+        let path = CString::new(path.as_os_str().as_bytes()).map_err(nul)?;
+        let args = argv
+            .iter()
+            .map(|a| CString::new(a.as_bytes()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(nul)?;
+        let env = env.envp();
+        let mut p = Prepared {
+            path,
+            args,
+            env,
+            argv_ptrs: Vec::new(),
+            env_ptrs: Vec::new(),
+        };
+        p.argv_ptrs = p
+            .args
+            .iter()
+            .map(|a| a.as_ptr())
+            .chain([std::ptr::null()])
+            .collect();
+        p.env_ptrs = p
+            .env
+            .iter()
+            .map(|a| a.as_ptr())
+            .chain([std::ptr::null()])
+            .collect();
+        Ok(p)
+    }
+
+    fn argv(&self) -> *const *const libc::c_char {
+        self.argv_ptrs.as_ptr()
+    }
+
+    fn envp(&self) -> *const *const libc::c_char {
+        self.env_ptrs.as_ptr()
+    }
+}
+
+/// Waits for a child started by [`ExecEnvBuilder::spawn`]; its raw wait status.
+pub fn wait(pid: libc::pid_t) -> std::io::Result<i32> {
+    let mut status = 0;
+    loop {
+        // SAFETY: `status` is a valid out-pointer.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid {
+            return Ok(status);
+        }
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(e);
+        }
+    }
+}
+
+/// Ends this process the way a child with wait status `status` ended: its exit code,
+/// or the same signal (so the caller sees "killed by SIGTERM", not 143). Returns the
+/// exit code to use if the signal does not end the process.
+pub fn end_like(status: i32) -> u8 {
+    if libc::WIFEXITED(status) {
+        return libc::WEXITSTATUS(status) as u8;
+    }
+    if libc::WIFSIGNALED(status) {
+        let sig = libc::WTERMSIG(status);
+        // SAFETY: restoring the default action and raising a signal at ourselves.
+        unsafe {
+            libc::signal(sig, libc::SIG_DFL);
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, sig);
+            libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+            libc::raise(sig);
+        }
+        return 128u8.wrapping_add(sig as u8);
+    }
+    exit::INTERNAL
+}
+
 /// Describes an exec failure and returns the exit code for it.
 pub fn exec_failed(what: &Path, err: &std::io::Error) -> u8 {
     eprintln!(

@@ -77,14 +77,15 @@ fn shim(args: Vec<OsString>) -> u8 {
                 eprint!("{message}");
                 return exit::INTERNAL;
             }
-            // The original bytes, not the text judged: nothing is re-encoded.
-            let mut cmd = Command::new(&real);
-            creds.apply(&mut cmd);
-            let err = cmd
-                .arg0(&arg0)
-                .args(rest)
-                .env(depth_env.0, depth_env.1)
-                .exec();
+            // The original bytes, not the text judged: nothing is re-encoded. Signal
+            // dispositions and the mask pass through as inherited (see
+            // `ExecEnvBuilder`).
+            let mut env = exec::ExecEnvBuilder::from_process();
+            env.apply(&creds).set(depth_env.0, &depth_env.1);
+            let argv: Vec<&std::ffi::OsStr> = std::iter::once(arg0.as_os_str())
+                .chain(rest.iter().map(OsString::as_os_str))
+                .collect();
+            let err = env.exec(&real, &argv);
             exec::exec_failed(&real, &err)
         }
         Outcome::Refuse { .. } | Outcome::Confirm(_) => {
