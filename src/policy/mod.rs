@@ -410,6 +410,45 @@ fn any_flag(patterns: &[String], view: &args::ArgView<'_>, ic: bool) -> bool {
         .any(|p| view.options.iter().any(|o| flag_matches(p, o, ic)))
 }
 
+/// Whether one `unless_flags` entry holds. The entry names one setting of the tool:
+/// alternatives (`-n|--dry-run`), each an option with no value (or any value, for an
+/// option the grammar gives one) or with exactly the value written (`--dry-run=server`).
+/// As in the tools themselves, the last word for the setting wins: a later occurrence
+/// of any alternative with another value, or a `--no-` negation (`--no-dry-run`, and
+/// git's abbreviations of it), takes the exemption away.
+fn exempts(entry: &str, view: &args::ArgView<'_>) -> bool {
+    let alternatives: Vec<(&str, Option<&str>)> = entry
+        .split('|')
+        .map(|a| match a.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (a, None),
+        })
+        .collect();
+    let negates = |name: &str| {
+        name.strip_prefix("--no-").is_some_and(|rest| {
+            !rest.is_empty()
+                && alternatives
+                    .iter()
+                    .any(|(n, _)| n.strip_prefix("--").is_some_and(|n| n.starts_with(rest)))
+        })
+    };
+    let last = view
+        .options
+        .iter()
+        .rev()
+        .find(|o| alternatives.iter().any(|(n, _)| *n == o.name) || negates(&o.name));
+    let Some(o) = last else {
+        return false;
+    };
+    alternatives.iter().any(|(name, value)| {
+        *name == o.name
+            && match value {
+                None => o.value.is_none() || o.takes_value,
+                Some(v) => o.value == Some(*v),
+            }
+    })
+}
+
 /// Returns the length of the matched verb path when every condition of the rule holds.
 fn rule_matches(
     rule: &Rule,
@@ -430,7 +469,7 @@ fn rule_matches(
     {
         return None;
     }
-    if any_flag(&s.unless_flags, view, ic) {
+    if s.unless_flags.iter().any(|e| exempts(e, view)) {
         return None;
     }
     if !s.args.is_empty() {
