@@ -140,6 +140,10 @@ impl Detector {
         .filter(|v| !v.is_empty())
     }
 
+    pub(crate) fn classifier(&self) -> &Classifier {
+        &self.classifier
+    }
+
     pub(crate) fn home(&self) -> Option<&std::path::Path> {
         self.home.as_deref()
     }
@@ -285,5 +289,49 @@ mod tests {
         );
         assert_eq!(get(&c, "gcp-project"), Some("acme"));
         assert_eq!(c.class, None);
+    }
+
+    #[test]
+    fn cluster_server_and_user_overrides_are_shown_and_classified() {
+        let c = ctx(
+            &[
+                "kubectl",
+                "--context",
+                "kind-dev",
+                "--cluster=gke_acme_prod",
+                "--server",
+                "https://10.0.0.5:6443",
+                "--token=s3cret",
+                "delete",
+                "ns",
+                "payments",
+            ],
+            &[],
+        );
+        assert_eq!(get(&c, "cluster"), Some("gke_acme_prod"));
+        assert_eq!(get(&c, "server"), Some("https://10.0.0.5:6443"));
+        assert!(!c.to_string().contains("s3cret"), "{c}");
+        assert_eq!(c.class, Some(EnvClass::Production));
+        // A server the classifier cannot place is never development, whatever the
+        // context is called.
+        let c = ctx(
+            &[
+                "kubectl",
+                "--context",
+                "kind-dev",
+                "--server=https://10.0.0.5:6443",
+                "delete",
+                "ns",
+                "x",
+            ],
+            &[],
+        );
+        assert_eq!(c.class, None);
+        let c = ctx(
+            &["helm", "uninstall", "web"],
+            &[("HELM_KUBECONTEXT", "kind-dev"), ("HELM_NAMESPACE", "prod")],
+        );
+        assert_eq!(get(&c, "kube-context"), Some("kind-dev"));
+        assert_eq!(c.class, Some(EnvClass::Production));
     }
 }
