@@ -32,6 +32,8 @@ pub struct ArgView<'a> {
     /// Words after `--`.
     pub after_dashdash: Vec<(usize, &'a Word)>,
     pub options: Vec<Opt<'a>>,
+    /// Index of a wrapper verb passed over (`run` in `terragrunt run -- destroy`).
+    pub wrapper: Option<usize>,
 }
 
 fn is_number(s: &str) -> bool {
@@ -69,9 +71,17 @@ pub fn parse<'a>(args: &'a [Word], spec: &ToolSpec) -> ArgView<'a> {
     // `--opt=value` of a tool whose long options all take values (aws) is a value
     // option too, unless it is one of its flags.
     let long_takes_value = |name: &str| listed(name) || (spec.options_take_values && !flag(name));
+    // Set once a wrapper verb (`terragrunt run`) has been passed over: a `--` after it
+    // separates the wrapper's options from the command it runs, which is still ours.
+    let mut wrapped = false;
     while i < args.len() {
         let w = &args[i];
         let t = w.text.as_str();
+        if t == "--" && wrapped {
+            wrapped = false;
+            i += 1;
+            continue;
+        }
         if t == "--" {
             v.dashdash = Some(i);
             v.after_dashdash = args[i + 1..]
@@ -158,6 +168,16 @@ pub fn parse<'a>(args: &'a [Word], spec: &ToolSpec) -> ArgView<'a> {
                 continue;
             }
             v.options.push(Opt::word(t, None, i, false));
+            i += 1;
+            continue;
+        }
+        if v.operands.is_empty()
+            && !wrapped
+            && v.wrapper.is_none()
+            && spec.wrapper_verbs.contains(&w.text)
+        {
+            v.wrapper = Some(i);
+            wrapped = true;
             i += 1;
             continue;
         }
@@ -274,5 +294,35 @@ mod tests {
         let v = parse(&a, &spec);
         let takes: Vec<_> = v.options.iter().map(|o| o.takes_value).collect();
         assert_eq!(takes, [false, true, true, false]);
+    }
+
+    #[test]
+    fn a_wrapper_verb_and_its_dashdash_are_passed_over() {
+        let spec = ToolSpec {
+            value_options: vec!["--working-dir".into()],
+            short_clusters: false,
+            wrapper_verbs: vec!["run".into()],
+            ..Default::default()
+        };
+        let a = words("run --all --working-dir prod -- destroy -auto-approve -- x");
+        let v = parse(&a, &spec);
+        let ops: Vec<_> = v.operands.iter().map(|(_, w)| w.text.as_str()).collect();
+        assert_eq!(ops, ["destroy"]);
+        assert_eq!(
+            opts(&v),
+            [
+                ("--all", None),
+                ("--working-dir", Some("prod")),
+                ("-auto-approve", None)
+            ]
+        );
+        assert_eq!(v.wrapper, Some(0));
+        // Only the first `--` after the wrapper is its own.
+        assert_eq!(v.dashdash, Some(7));
+        // Not a wrapper anywhere but first.
+        let a = words("state run -- x");
+        let v = parse(&a, &spec);
+        assert_eq!(v.operands.len(), 2);
+        assert_eq!(v.dashdash, Some(2));
     }
 }

@@ -54,6 +54,8 @@ pub struct CommandVerdict {
     pub matches: Vec<Match>,
     /// The tool's own preview of this command, when the deciding rule has one.
     pub dry_run: Option<Vec<String>>,
+    /// Exit statuses besides 0 that mean that preview ran (its rule's `ok_exit`).
+    pub dry_run_ok_exit: Vec<u8>,
     /// Where the command points, when a rule matched and the engine detects context.
     pub context: Option<Context>,
 }
@@ -204,6 +206,7 @@ impl Engine {
                 decision,
                 matches,
                 dry_run: None,
+                dry_run_ok_exit: Vec::new(),
                 context: None,
             }
         };
@@ -271,17 +274,21 @@ impl Engine {
             // An allowed command (its environment allows it) runs as written.
             .filter(|(_, (m, _))| m.action != Action::Allow)
             .map(|(_, (m, len))| (m.rule.clone(), *len));
-        let dry_run = best.and_then(|(rule, path_len)| {
+        let preview = best.and_then(|(rule, path_len)| {
             let rule = rule?;
-            rule.spec
-                .dry_run
-                .as_ref()
-                .map(|d| dry_run_argv(&cmd, &view, d, &rule.spec.command, path_len))
+            let d = rule.spec.dry_run.as_ref()?;
+            let argv = dry_run_argv(&cmd, &view, d, &rule.spec.command, path_len);
+            Some((argv, d.ok_exit.clone()))
         });
+        let (dry_run, dry_run_ok_exit) = match preview {
+            Some((argv, ok)) => (Some(argv), ok),
+            None => (None, Vec::new()),
+        };
         let mut matches: Vec<Match> = matches.into_iter().map(|(m, _)| m).collect();
         matches.sort_by_key(|m| std::cmp::Reverse(m.action));
         let mut v = verdict(cmd, pr.tool.clone(), matches);
         v.dry_run = dry_run;
+        v.dry_run_ok_exit = dry_run_ok_exit;
         v.context = context;
         v
     }
