@@ -842,3 +842,61 @@ fn a_hook_records_its_decision() {
     assert_eq!(lines[0]["decision"], "block");
     assert_eq!(lines[0]["outcome"], "blocked");
 }
+
+#[test]
+fn a_context_changed_earlier_in_a_script_is_judged_by_the_shell_and_the_hook() {
+    let f = fx();
+    f.write(".kube/config", &KUBECONFIG.replace("@CURRENT@", "kind-dev"));
+    let script = "kubectl config use-context prod-eu && kubectl delete deployment web";
+    let o = f.interlock().args(["-c", script]).output().unwrap();
+    assert_eq!(o.status.code(), Some(BLOCKED), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("context: kube-context=prod-eu"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(f.calls(), 0, "nothing of the script ran");
+    // A hook-only install sees the script before anything runs: no shim ever sees the
+    // switched context, so the hook must.
+    let payload = serde_json::json!({
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": { "command": "cd infra; export KUBECONFIG=$KC; kubectl delete deployment web" },
+        "cwd": f.root,
+    });
+    let o = common::output_with_stdin(
+        f.interlock().args(["hook", "claude"]),
+        payload.to_string().as_bytes(),
+    );
+    // A kubeconfig computed at run time: unknown, so a human is asked.
+    assert!(
+        stdout(&o).contains("\"ask\""),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let payload = serde_json::json!({
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": { "command": script },
+        "cwd": f.root,
+    });
+    let o = common::output_with_stdin(
+        f.interlock().args(["hook", "claude"]),
+        payload.to_string().as_bytes(),
+    );
+    assert!(
+        stdout(&o).contains("\"deny\""),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    // Without the switch it is a development delete, and runs.
+    let o = f
+        .interlock()
+        .args(["-c", "kubectl delete deployment web"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(f.calls(), 1);
+}

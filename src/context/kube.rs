@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 
-use super::{Detector, Found, option};
+use super::{Found, Scope, option};
 use crate::normalize::Command;
 use crate::policy::args::ArgView;
 
@@ -142,15 +142,20 @@ pub fn parse(text: &str) -> Kubeconfig {
     kc
 }
 
-fn files(d: &Detector, cmd: &Command, view: &ArgView<'_>, flags: &Flags) -> Vec<PathBuf> {
+fn files(d: &Scope<'_>, cmd: &Command, view: &ArgView<'_>, flags: &Flags) -> Vec<PathBuf> {
+    // `~/` is the shell's to expand; in a value exported by the script it may not be.
+    let path = |p: &str| match (p.strip_prefix("~/"), d.home()) {
+        (Some(rest), Some(h)) => h.join(rest),
+        _ => PathBuf::from(p),
+    };
     if let Some(p) = option(view, flags.kubeconfig) {
-        return vec![PathBuf::from(p)];
+        return vec![path(p)];
     }
     if let Some(list) = d.var(cmd, "KUBECONFIG") {
         return list
             .split(':')
             .filter(|s| !s.is_empty())
-            .map(PathBuf::from)
+            .map(path)
             .collect();
     }
     d.home()
@@ -158,7 +163,7 @@ fn files(d: &Detector, cmd: &Command, view: &ArgView<'_>, flags: &Flags) -> Vec<
         .unwrap_or_default()
 }
 
-pub fn detect(d: &Detector, cmd: &Command, view: &ArgView<'_>, flags: &Flags) -> Found {
+pub fn detect(d: &Scope<'_>, cmd: &Command, view: &ArgView<'_>, flags: &Flags) -> Found {
     let mut current: Option<String> = None;
     let mut contexts: Vec<KubeContext> = Vec::new();
     // As kubectl merges a KUBECONFIG list: the first file to set a value wins.
@@ -176,16 +181,39 @@ pub fn detect(d: &Detector, cmd: &Command, view: &ArgView<'_>, flags: &Flags) ->
             }
         }
     }
-    let name = option(view, flags.context)
+    // `kubectl config use-context` earlier in the script wrote the kubeconfig.
+    if let Some(c) = d.setting(
+        "kubectl config use-context",
+        d.changes.kube_context.as_ref(),
+    ) {
+        current = c;
+    }
+    if let Some(why) = &d.changes.kubeconfig_edited {
+        d.note(why.clone());
+    }
+    let chosen = option(view, flags.context)
         .map(str::to_owned)
-        .or_else(|| flags.context_var.and_then(|v| d.var(cmd, v)))
-        .or(current);
+        .or_else(|| flags.context_var.and_then(|v| d.var(cmd, v)));
+    let is_current = chosen.is_none();
+    let name = chosen.or(current);
     let def = name
         .as_ref()
         .and_then(|n| contexts.iter().find(|c| &c.name == n));
     let namespace = option(view, flags.namespace)
         .map(str::to_owned)
         .or_else(|| flags.namespace_var.and_then(|v| d.var(cmd, v)))
+        .or_else(|| {
+            let (_, ns) = d
+                .changes
+                .kube_namespaces
+                .iter()
+                .rev()
+                .find(|(ctx, _)| match ctx {
+                    Some(c) => Some(c) == name.as_ref(),
+                    None => is_current,
+                })?;
+            d.setting("the namespace", Some(ns)).flatten()
+        })
         .or_else(|| def.and_then(|c| c.namespace.clone()))
         .unwrap_or_else(|| "default".to_owned());
     // `--cluster`, `--server` and `--user` point the command away from what its

@@ -3,14 +3,14 @@
 
 use std::path::PathBuf;
 
-use super::{Detector, Found, option};
+use super::{Found, Scope, option};
 use crate::normalize::Command;
 use crate::policy::args::ArgView;
 
 /// The workspace every configuration starts in; its name says nothing about where.
 const DEFAULT_WORKSPACE: &str = "default";
 
-pub fn detect(d: &Detector, cmd: &Command, view: &ArgView<'_>) -> Found {
+pub fn detect(d: &Scope<'_>, cmd: &Command, view: &ArgView<'_>) -> Found {
     let chdir = option(
         view,
         &["-chdir", "--terragrunt-working-dir", "--working-dir"],
@@ -25,8 +25,13 @@ pub fn detect(d: &Detector, cmd: &Command, view: &ArgView<'_>) -> Found {
     let data_dir = d
         .var(cmd, "TF_DATA_DIR")
         .unwrap_or_else(|| ".terraform".to_owned());
+    // TF_WORKSPACE wins over `terraform workspace select`, as in terraform.
     let workspace = d
         .var(cmd, "TF_WORKSPACE")
+        .or_else(|| {
+            d.setting("terraform workspace", d.changes.tf_workspace.as_ref())
+                .flatten()
+        })
         .or_else(|| {
             let p = dir.as_ref()?.join(&data_dir).join("environment");
             let w = std::fs::read_to_string(p).ok()?;
@@ -68,7 +73,9 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        let d = Detector::fixed(vars, None, Some(root.to_path_buf()), None);
+        let d = super::super::Detector::fixed(vars, None, Some(root.to_path_buf()), None);
+        let changes = super::super::Changes::default();
+        let d = Scope::new(&d, &changes);
         let cmd = Command {
             program: "terraform".into(),
             args: args.iter().map(|a| Word::literal(*a)).collect(),

@@ -7,7 +7,7 @@ mod examples;
 
 use std::sync::{Arc, OnceLock};
 
-use crate::context::{Context, ContextSource};
+use crate::context::{Changes, Context, ContextSource, ScriptChanges};
 use crate::credentials::guard::{self, Protected};
 use crate::normalize::{self, Command, Problem};
 use crate::parse::Word;
@@ -162,6 +162,18 @@ impl Engine {
 
     fn judge_in(&self, commands: Vec<Command>, context: Option<&dyn ContextSource>) -> Verdict {
         let load_errors = !self.rules.errors().is_empty();
+        // Where the script's own commands point its later ones (`kubectl config
+        // use-context prod && kubectl delete ...`); read only when context is judged.
+        let candidates = match context {
+            Some(_) => {
+                let script = ScriptChanges::scan(&commands, |p| {
+                    let pr = self.rules.for_program(p);
+                    (pr.tool.clone(), pr.spec.clone())
+                });
+                script.candidates()
+            }
+            None => vec![Changes::default()],
+        };
         let mut out = Vec::with_capacity(commands.len());
         let mut queue: std::collections::VecDeque<Command> = commands.into();
         let mut budget = 256usize;
@@ -172,7 +184,13 @@ impl Engine {
             // Self-protection is checked on every command and no rules file can turn
             // it off; the rules still judge too, so `rm -rf /` keeps its own reason.
             let finding = walk.check(&cmd, &guarded);
-            let mut v = self.judge_one(cmd, load_errors, &mut queue, budget == 0, context);
+            let mut v = self.judge_one(
+                cmd,
+                load_errors,
+                &mut queue,
+                budget == 0,
+                context.map(|c| (c, candidates.as_slice())),
+            );
             if let Some(f) = finding {
                 self_protect(&mut v, f);
             }
@@ -196,7 +214,7 @@ impl Engine {
         load_errors: bool,
         queue: &mut std::collections::VecDeque<Command>,
         exhausted: bool,
-        context_source: Option<&dyn ContextSource>,
+        context_source: Option<(&dyn ContextSource, &[Changes])>,
     ) -> CommandVerdict {
         let verdict = |cmd: Command, tool: String, matches: Vec<Match>| {
             let decision = matches.first().map_or(Action::Allow, |m| m.action);
@@ -250,20 +268,29 @@ impl Engine {
             }
         }
         // Context is looked at only once some rule matched: never on the allow path.
-        let context = match context_source {
-            Some(src) if !matches.is_empty() => src.context(&pr.tool, &cmd, &view),
-            _ => None,
-        };
+        // Each state the script may have left things in is tried; the strictest
+        // decides (on a tie, the one after the most changes, which is the likeliest).
+        let mut context: Option<Context> = None;
+        if let Some((src, candidates)) = context_source.filter(|_| !matches.is_empty()) {
+            let mut strictest: Option<(Action, Context)> = None;
+            for changes in candidates {
+                let Some(c) = src.context(&pr.tool, &cmd, &view, changes) else {
+                    continue;
+                };
+                let worst = matches
+                    .iter()
+                    .map(|(m, _)| environment_action(m, c.class))
+                    .max()
+                    .unwrap_or(Action::Allow);
+                if strictest.as_ref().is_none_or(|(a, _)| worst >= *a) {
+                    strictest = Some((worst, c));
+                }
+            }
+            context = strictest.map(|(_, c)| c);
+        }
         if let Some(class) = context.as_ref().and_then(|c| c.class) {
             for (m, _) in &mut matches {
-                if let Some(a) = m
-                    .rule
-                    .as_ref()
-                    .and_then(|r| r.spec.environments.as_ref())
-                    .and_then(|e| e.action(class))
-                {
-                    m.action = a;
-                }
+                m.action = environment_action(m, Some(class));
             }
         }
         // The first of the strictest rules decides and gives the preview.
@@ -292,6 +319,19 @@ impl Engine {
         v.context = context;
         v
     }
+}
+
+/// A matched rule's action where the command points: its `environments` entry for the
+/// class, or its own action.
+fn environment_action(m: &Match, class: Option<crate::context::EnvClass>) -> Action {
+    class
+        .and_then(|class| {
+            m.rule
+                .as_ref()
+                .and_then(|r| r.spec.environments.as_ref())
+                .and_then(|e| e.action(class))
+        })
+        .unwrap_or(m.action)
 }
 
 /// Adds a self-protection block: first when it names interlock's own files, else after
