@@ -461,8 +461,8 @@ fn any_flag(patterns: &[String], view: &args::ArgView<'_>, ic: bool) -> bool {
 /// alternatives (`-n|--dry-run`), each an option with no value (or any value, for an
 /// option the grammar gives one) or with exactly the value written (`--dry-run=server`).
 /// As in the tools themselves, the last word for the setting wins: a later occurrence
-/// of any alternative with another value, or a `--no-` negation (`--no-dry-run`, and
-/// git's abbreviations of it), takes the exemption away.
+/// of any alternative with another value, or a `--no-` negation (`--no-dry-run`, git's
+/// abbreviations of it, `--no-n`), takes the exemption away.
 fn exempts(entry: &str, view: &args::ArgView<'_>) -> bool {
     let alternatives: Vec<(&str, Option<&str>)> = entry
         .split('|')
@@ -471,12 +471,16 @@ fn exempts(entry: &str, view: &args::ArgView<'_>) -> bool {
             None => (a, None),
         })
         .collect();
+    // `--no-dry-run`, git's `--no-dry`, and rsync's `--no-n` for a short option.
     let negates = |name: &str| {
         name.strip_prefix("--no-").is_some_and(|rest| {
             !rest.is_empty()
                 && alternatives
                     .iter()
-                    .any(|(n, _)| n.strip_prefix("--").is_some_and(|n| n.starts_with(rest)))
+                    .any(|(n, _)| match n.strip_prefix("--") {
+                        Some(long) => long.starts_with(rest),
+                        None => n.strip_prefix('-') == Some(rest),
+                    })
         })
     };
     let last = view
