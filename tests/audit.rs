@@ -469,6 +469,88 @@ fn check_at_shows_a_freeze_across_the_new_york_dst_change() {
     assert_eq!(o.status.code(), Some(0));
 }
 
+/// `interlock check --at AT -- kubectl --context kind-dev delete deployment web` with
+/// `env` added: a command every freeze covers.
+fn check_frozen(f: &Fx, at: &str, env: &[(&str, &str)]) -> std::process::Output {
+    f.interlock()
+        .args([
+            "check",
+            "--at",
+            at,
+            "--",
+            "kubectl",
+            "--context",
+            "kind-dev",
+        ])
+        .args(["delete", "deployment", "web"])
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_freeze_zone_ignores_the_callers_tzdir() {
+    let utc = std::path::Path::new("/usr/share/zoneinfo/UTC");
+    if !utc.exists() {
+        eprintln!("skipped: no /usr/share/zoneinfo/UTC to make a fake zone from");
+        return;
+    }
+    let f = fx();
+    f.config(
+        "[[freeze]]\nname = \"nights\"\ntz = \"America/New_York\"\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"]\nstart = \"00:00\"\nend = \"06:00\"\n",
+    );
+    // A zone database of the caller's where New York is UTC: 07:00Z would be after the
+    // window there, but it is 03:00 EDT in New York.
+    let fake = f.root.join("fake-zoneinfo");
+    std::fs::create_dir_all(fake.join("America")).unwrap();
+    std::fs::copy(utc, fake.join("America/New_York")).unwrap();
+    let fake = fake.to_str().unwrap();
+    for env in [
+        vec![],
+        vec![("TZDIR", fake)],
+        vec![("TZ", "UTC"), ("TZDIR", fake)],
+    ] {
+        let o = check_frozen(&f, "2026-03-10T07:00:00Z", &env);
+        assert_eq!(o.status.code(), Some(1), "{env:?}: {}", stdout(&o));
+        assert!(
+            stdout(&o).contains("change freeze nights until 2026-03-10 06:00 EDT"),
+            "{env:?}: {}",
+            stdout(&o)
+        );
+    }
+}
+
+#[test]
+fn a_freeze_without_a_zone_ignores_the_callers_tz() {
+    let f = fx();
+    f.config(
+        "[[freeze]]\nname = \"mornings\"\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"]\nstart = \"00:00\"\nend = \"12:00\"\n",
+    );
+    // Twelve hours apart, so if TZ were read, exactly one of the two would be frozen
+    // at any moment away from the window's edges.
+    for at in [
+        "2026-03-10T03:00:00Z",
+        "2026-03-10T09:00:00Z",
+        "2026-03-10T15:00:00Z",
+    ] {
+        let west = check_frozen(&f, at, &[("TZ", "Etc/GMT+6")]);
+        let east = check_frozen(&f, at, &[("TZ", "Etc/GMT-6")]);
+        let plain = check_frozen(&f, at, &[]);
+        assert_eq!(
+            west.status.code(),
+            plain.status.code(),
+            "{at}: {}",
+            stdout(&west)
+        );
+        assert_eq!(
+            east.status.code(),
+            plain.status.code(),
+            "{at}: {}",
+            stdout(&east)
+        );
+    }
+}
+
 #[test]
 fn a_freeze_blocks_a_shim_and_says_until_when() {
     let f = fx();
@@ -806,4 +888,62 @@ fn a_hook_records_its_decision() {
     assert_eq!(lines[0]["decision"], "block");
     assert_eq!(lines[0]["outcome"], "blocked");
     assert_eq!(lines[0]["cwd"], project.to_str().unwrap());
+}
+
+#[test]
+fn a_context_changed_earlier_in_a_script_is_judged_by_the_shell_and_the_hook() {
+    let f = fx();
+    f.write(".kube/config", &KUBECONFIG.replace("@CURRENT@", "kind-dev"));
+    let script = "kubectl config use-context prod-eu && kubectl delete deployment web";
+    let o = f.interlock().args(["-c", script]).output().unwrap();
+    assert_eq!(o.status.code(), Some(BLOCKED), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("context: kube-context=prod-eu"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(f.calls(), 0, "nothing of the script ran");
+    // A hook-only install sees the script before anything runs: no shim ever sees the
+    // switched context, so the hook must.
+    let payload = serde_json::json!({
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": { "command": "cd infra; export KUBECONFIG=$KC; kubectl delete deployment web" },
+        "cwd": f.root,
+    });
+    let o = common::output_with_stdin(
+        f.interlock().args(["hook", "claude"]),
+        payload.to_string().as_bytes(),
+    );
+    // A kubeconfig computed at run time: unknown, so a human is asked.
+    assert!(
+        stdout(&o).contains("\"ask\""),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    let payload = serde_json::json!({
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": { "command": script },
+        "cwd": f.root,
+    });
+    let o = common::output_with_stdin(
+        f.interlock().args(["hook", "claude"]),
+        payload.to_string().as_bytes(),
+    );
+    assert!(
+        stdout(&o).contains("\"deny\""),
+        "{}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    // Without the switch it is a development delete, and runs.
+    let o = f
+        .interlock()
+        .args(["-c", "kubectl delete deployment web"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(f.calls(), 1);
 }

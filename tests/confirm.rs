@@ -23,12 +23,19 @@ const PATIENCE: Duration = Duration::from_secs(60);
 const TOOLS: &[&str] = &[
     "kubectl",
     "terraform",
+    "terragrunt",
     "helm",
     "aws",
     "git",
     "pulumi",
     "cdk",
+    "cdktf",
     "find",
+    "gsutil",
+    "gcloud",
+    "rsync",
+    "eksctl",
+    "az",
 ];
 
 fn fx() -> Fx {
@@ -440,7 +447,7 @@ fn queue_approve_runs_the_exact_command_once() {
 fn queue_answering_no_at_approve_changes_nothing() {
     let f = fx();
     f.config("[confirm]\nqueue_timeout = 2\n");
-    let (child, id) = queued(&f, "terraform", &["state", "rm", "aws_instance.web"]);
+    let (child, id) = queued(&f, "terraform", &["state", "push", "backup.tfstate"]);
     let (o, _) = approve(&f, &id, "n");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("not approved"), "{}", stderr(&o));
@@ -471,7 +478,7 @@ fn queue_expiry_applies_the_fallback() {
     let f = fx();
     f.config("[confirm]\nqueue_timeout = 2\n");
     // Fallback block: exit 102, not run.
-    let (child, id) = queued(&f, "terraform", &["state", "rm", "aws_instance.web"]);
+    let (child, id) = queued(&f, "terraform", &["state", "push", "backup.tfstate"]);
     let out = finish(child);
     assert_eq!(out.status.code(), Some(102), "{}", stderr(&out));
     assert!(
@@ -496,7 +503,7 @@ fn ci_skips_the_wait_and_applies_the_fallback() {
     for (var, value) in [("CI", "true"), ("INTERLOCK_NO_WAIT", "1")] {
         let o = f
             .shim("terraform")
-            .args(["state", "rm", "x"])
+            .args(["state", "push", "x.tfstate"])
             .env(var, value)
             .output()
             .unwrap();
@@ -507,7 +514,7 @@ fn ci_skips_the_wait_and_applies_the_fallback() {
     f.config("[confirm]\nwait = false\n");
     let o = f
         .shim("terraform")
-        .args(["state", "rm", "x"])
+        .args(["state", "push", "x.tfstate"])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(102), "{}", stderr(&o));
@@ -772,6 +779,8 @@ fn a_grant_token_brought_by_the_caller_is_worthless() {
 #[test]
 fn dry_run_rewrites_reach_the_tool() {
     let f = fx();
+    // More risky commands than the speed brake lets through in a few minutes.
+    f.config("[brake]\nenabled = false\n");
     // (argv, the preview argv the stub must receive). With no human (CI), confirm
     // rules with a preview fall back to it; dry-run rules always run it.
     let cases: &[(&[&str], &[&str])] = &[
@@ -823,6 +832,189 @@ fn dry_run_rewrites_reach_the_tool() {
             &["find", "src", "-name", "*.orig", "-delete"],
             &["src", "-name", "*.orig", "-print"],
         ),
+        // A value that is not a preview is no exemption; the appended preview wins.
+        (
+            &["kubectl", "delete", "pod", "web-1", "--dry-run=none"],
+            &[
+                "delete",
+                "pod",
+                "web-1",
+                "--dry-run=none",
+                "--dry-run=server",
+            ],
+        ),
+        (
+            &[
+                "kubectl",
+                "scale",
+                "deploy/web",
+                "--replicas=0",
+                "-n",
+                "prod",
+            ],
+            &[
+                "scale",
+                "deploy/web",
+                "--replicas=0",
+                "-n",
+                "prod",
+                "--dry-run=server",
+            ],
+        ),
+        (
+            &["helm", "rollback", "web", "3", "-n", "prod"],
+            &["rollback", "web", "3", "-n", "prod", "--dry-run"],
+        ),
+        (
+            &["helm", "upgrade", "web", "./chart", "--force"],
+            &["upgrade", "web", "./chart", "--force", "--dry-run"],
+        ),
+        (
+            &["aws", "s3", "mv", "s3://old", "s3://new", "--recursive"],
+            &[
+                "s3",
+                "mv",
+                "s3://old",
+                "s3://new",
+                "--recursive",
+                "--dryrun",
+            ],
+        ),
+        (
+            &["gsutil", "-m", "rsync", "-d", "-r", "./site", "gs://www"],
+            &["-m", "rsync", "-n", "-d", "-r", "./site", "gs://www"],
+        ),
+        (
+            &[
+                "gcloud",
+                "storage",
+                "rsync",
+                "-r",
+                "./site",
+                "gs://www",
+                "--delete-unmatched-destination-objects",
+            ],
+            &[
+                "storage",
+                "rsync",
+                "-r",
+                "./site",
+                "gs://www",
+                "--delete-unmatched-destination-objects",
+                "--dry-run",
+            ],
+        ),
+        (
+            &["rsync", "-a", "--delete", "src/", "host:/srv/"],
+            &["-a", "--delete", "src/", "host:/srv/", "--dry-run"],
+        ),
+        (
+            &[
+                "eksctl",
+                "delete",
+                "nodegroup",
+                "--cluster",
+                "prod",
+                "--name",
+                "ng-1",
+                "--approve",
+            ],
+            &["delete", "nodegroup", "--cluster", "prod", "--name", "ng-1"],
+        ),
+        (
+            &["cdktf", "deploy", "app", "--auto-approve"],
+            &["diff", "app"],
+        ),
+        (
+            &["terragrunt", "run-all", "apply", "-auto-approve"],
+            &["run-all", "plan"],
+        ),
+        (&["terragrunt", "apply-all"], &["run-all", "plan"]),
+        (
+            &["terragrunt", "run", "--all", "--", "apply", "-auto-approve"],
+            &["run", "--all", "--", "plan"],
+        ),
+        (
+            &[
+                "terraform",
+                "apply",
+                "-auto-approve",
+                "-lock-timeout=30s",
+                "tfplan",
+            ],
+            &["show", "tfplan"],
+        ),
+        (
+            &[
+                "terraform",
+                "apply",
+                "-auto-approve",
+                "-backup=b.tfstate",
+                "-state-out",
+                "s",
+            ],
+            &["plan"],
+        ),
+        (
+            &["terraform", "state", "rm", "aws_instance.web"],
+            &["state", "rm", "-dry-run", "aws_instance.web"],
+        ),
+        (
+            &["terraform", "state", "mv", "a", "b"],
+            &["state", "mv", "-dry-run", "a", "b"],
+        ),
+        (
+            &[
+                "az",
+                "deployment",
+                "group",
+                "create",
+                "-g",
+                "rg",
+                "-f",
+                "main.bicep",
+                "--mode",
+                "Complete",
+                "--no-wait",
+            ],
+            &[
+                "deployment",
+                "group",
+                "what-if",
+                "-g",
+                "rg",
+                "-f",
+                "main.bicep",
+                "--mode",
+                "Complete",
+            ],
+        ),
+        (
+            &["git", "prune", "--expire=now"],
+            &["prune", "--expire=now", "-n"],
+        ),
+        (
+            &["git", "filter-repo", "--path", "secrets", "--invert-paths"],
+            &[
+                "filter-repo",
+                "--path",
+                "secrets",
+                "--invert-paths",
+                "--dry-run",
+            ],
+        ),
+        (
+            &["git", "reflog", "expire", "--expire=now", "--all"],
+            &["reflog", "expire", "--expire=now", "--all", "--dry-run"],
+        ),
+        (
+            &["git", "push", "origin", "--delete", "feature"],
+            &["push", "origin", "--delete", "feature", "--dry-run"],
+        ),
+        (
+            &["git", "push", "--force", "--dry-run", "--no-dry-run"],
+            &["push", "--force", "--dry-run", "--no-dry-run", "--dry-run"],
+        ),
     ];
     for (argv, want) in cases {
         f.clear_argv();
@@ -852,8 +1044,39 @@ fn blocked_commands_suggest_a_preview_that_runs() {
             &["terraform", "destroy", "-auto-approve"],
             &["plan", "-destroy"],
         ),
-        (&["pulumi", "destroy", "--yes"], &["preview", "--destroy"]),
-        (&["cdk", "destroy", "--force"], &["diff"]),
+        (
+            &["pulumi", "destroy", "--yes", "--remove"],
+            &["destroy", "--preview-only"],
+        ),
+        (
+            &[
+                "terragrunt",
+                "run-all",
+                "destroy",
+                "--terragrunt-non-interactive",
+            ],
+            &[
+                "run-all",
+                "plan",
+                "-destroy",
+                "--terragrunt-non-interactive",
+            ],
+        ),
+        (
+            &["terragrunt", "destroy-all"],
+            &["run-all", "plan", "-destroy"],
+        ),
+        (
+            &[
+                "terragrunt",
+                "run",
+                "--all",
+                "--",
+                "destroy",
+                "-auto-approve",
+            ],
+            &["run", "--all", "--", "plan", "-destroy"],
+        ),
     ];
     for (argv, want) in cases {
         f.clear_argv();
@@ -871,6 +1094,84 @@ fn blocked_commands_suggest_a_preview_that_runs() {
         assert_eq!(o.status.code(), Some(0), "{suggested}: {}", stderr(&o));
         assert_eq!(f.argv().unwrap(), *want, "{suggested}");
     }
+}
+
+#[test]
+fn commands_without_a_safe_preview_are_not_previewed() {
+    let f = fx();
+    // kubectl refuses --dry-run with --force; find's other actions would still run
+    // commands or write files; cdk and cdktf have no destroy plan.
+    let cases: &[(&[&str], i32)] = &[
+        (&["kubectl", "replace", "--force", "-f", "pod.yaml"], 102),
+        (
+            &["kubectl", "apply", "--prune", "--force", "-f", "k8s/"],
+            102,
+        ),
+        (
+            &[
+                "find", "src", "-name", "x", "-exec", "touch", "{}", ";", "-delete",
+            ],
+            102,
+        ),
+        (&["find", "src", "-fprint", "out.txt", "-delete"], 102),
+        (&["cdk", "destroy", "--force"], 100),
+        (&["cdktf", "destroy", "--auto-approve"], 100),
+    ];
+    for (argv, code) in cases {
+        f.clear_argv();
+        let o = f
+            .shim(argv[0])
+            .args(&argv[1..])
+            .env("CI", "true")
+            .output()
+            .unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(*code), "{argv:?}: {err}");
+        assert!(f.argv().is_none(), "{argv:?} ran something: {err}");
+        assert!(!err.contains("dry run"), "{argv:?}: {err}");
+        assert!(!err.contains("see what it would do"), "{argv:?}: {err}");
+    }
+}
+
+#[test]
+fn an_aws_dry_run_that_would_succeed_exits_101_not_254() {
+    let f = fx();
+    // EC2 reports a dry run that would have succeeded as an error, exit 254.
+    f.stub(
+        "aws",
+        "#!/bin/sh\nprintf '%s\\0' \"$@\" > \"@REC@/argv\"\necho 'An error occurred (DryRunOperation) when calling the TerminateInstances operation: Request would have succeeded, but DryRun flag is set.' >&2\nexit 254\n",
+    );
+    let o = f
+        .shim("aws")
+        .args(["ec2", "terminate-instances", "--instance-ids", "i-1"])
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(101), "{err}");
+    assert!(err.contains("DryRunOperation"), "{err}");
+    assert!(err.contains("the preview exited 254"), "{err}");
+    assert!(err.contains("nothing was changed either way"), "{err}");
+    assert_eq!(
+        f.argv().unwrap(),
+        [
+            "ec2",
+            "terminate-instances",
+            "--instance-ids",
+            "i-1",
+            "--dry-run"
+        ]
+    );
+    // Any other failure is still reported as one, with its own status.
+    f.stub("aws", "#!/bin/sh\nexit 255\n");
+    let o = f
+        .shim("aws")
+        .args(["ec2", "terminate-instances", "--instance-ids", "i-1"])
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(255), "{}", stderr(&o));
+    assert!(stderr(&o).contains("the dry run failed with exit 255"));
 }
 
 #[test]

@@ -322,7 +322,12 @@ fn context_lines(
         let rules = crate::rules::RuleSet::load(&crate::rules::Sources::standard(env));
         let pr = rules.for_program(&c.command.program);
         let view = crate::policy::args::parse(&c.command.args, &pr.spec);
-        crate::context::Detector::from_process(env, cfg).context(&pr.tool, &c.command, &view)
+        crate::context::Detector::from_process(env, cfg).context(
+            &pr.tool,
+            &c.command,
+            &view,
+            &crate::context::Changes::default(),
+        )
     });
     let Some(detected) = detected else {
         return Vec::new();

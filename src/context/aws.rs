@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use super::{Detector, Found, ini, option};
+use super::{Found, Scope, ini, option};
 use crate::normalize::Command;
 use crate::policy::args::ArgView;
 
@@ -28,7 +28,7 @@ fn endpoint(cmd: &Command, view: &ArgView<'_>) -> Option<String> {
     }
 }
 
-pub fn detect(d: &Detector, cmd: &Command, view: &ArgView<'_>) -> Found {
+pub fn detect(d: &Scope<'_>, cmd: &Command, view: &ArgView<'_>) -> Found {
     let profile = option(view, &["--profile"])
         .map(str::to_owned)
         .or_else(|| d.var(cmd, "AWS_PROFILE"))
@@ -49,6 +49,26 @@ pub fn detect(d: &Detector, cmd: &Command, view: &ArgView<'_>) -> Found {
     let section = ini::section(&text, &header)
         .or_else(|| ini::section(&text, &format!("profile {profile}")))
         .unwrap_or_default();
+    let mut section = section;
+    // `aws configure set` earlier in the script edited this profile (or the one in
+    // effect). Its region and account are read; other settings (credentials, a source
+    // profile) can point it at another account, which is then unknown.
+    for (p, key, value) in &d.changes.aws {
+        if p.as_ref().is_some_and(|p| *p != profile) {
+            continue;
+        }
+        let what = format!("aws configure set {key}");
+        match (key.as_str(), d.setting(&what, Some(value))) {
+            (k @ ("region" | "sso_account_id" | "role_arn"), Some(Some(v))) => {
+                section.insert(k.to_owned(), v);
+            }
+            (k @ ("region" | "sso_account_id" | "role_arn"), _) => {
+                section.remove(k);
+            }
+            ("output" | "cli_pager" | "cli_binary_format" | "cli_timestamp_format", _) => {}
+            _ => d.note(what),
+        }
+    }
     let region = option(view, &["--region"])
         .map(str::to_owned)
         .or_else(|| d.var(cmd, "AWS_REGION"))

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::{Detector, Found, ini, option};
+use super::{Found, Scope, ini, option};
 use crate::normalize::Command;
 use crate::policy::args::ArgView;
 
@@ -13,7 +13,7 @@ pub const GCLOUD_FLAGS: &[&str] = &["--project"];
 pub const GSUTIL_FLAGS: &[&str] = &["-p"];
 pub const BQ_FLAGS: &[&str] = &["--project_id"];
 
-pub fn detect(d: &Detector, cmd: &Command, view: &ArgView<'_>, project_flags: &[&str]) -> Found {
+pub fn detect(d: &Scope<'_>, cmd: &Command, view: &ArgView<'_>, project_flags: &[&str]) -> Found {
     let config_dir = d
         .var(cmd, "CLOUDSDK_CONFIG")
         .map(PathBuf::from)
@@ -21,14 +21,30 @@ pub fn detect(d: &Detector, cmd: &Command, view: &ArgView<'_>, project_flags: &[
     let active = d
         .var(cmd, "CLOUDSDK_ACTIVE_CONFIG_NAME")
         .or_else(|| {
+            d.setting(
+                "gcloud config configurations activate",
+                d.changes.gcloud_config.as_ref(),
+            )
+            .flatten()
+        })
+        .or_else(|| {
             let t = std::fs::read_to_string(config_dir.as_ref()?.join("active_config")).ok()?;
             Some(t.trim().to_owned()).filter(|t| !t.is_empty())
         })
         .unwrap_or_else(|| "default".to_owned());
+    let set_in_script = d.setting(
+        "gcloud config set project",
+        d.changes.gcloud_project.as_ref(),
+    );
     let project = option(view, project_flags)
         .map(str::to_owned)
         .or_else(|| d.var(cmd, "CLOUDSDK_CORE_PROJECT"))
+        .or_else(|| set_in_script.clone().flatten())
         .or_else(|| {
+            // Unset by the script: the configuration file no longer says.
+            if set_in_script.is_some() {
+                return None;
+            }
             let p = config_dir
                 .as_ref()?
                 .join("configurations")

@@ -9,27 +9,47 @@
 
 use std::path::PathBuf;
 
-use super::{Detector, Found, option};
+use super::{Found, Scope, option};
 use crate::normalize::Command;
 use crate::policy::args::ArgView;
 
-/// The flags naming the context, the namespace and the kubeconfig, per tool.
+/// The flags (and, for helm, variables) naming the context, the namespace, the
+/// kubeconfig, and whatever sends the command somewhere other than its context says.
 pub struct Flags {
     context: &'static [&'static str],
+    context_var: Option<&'static str>,
     namespace: &'static [&'static str],
+    namespace_var: Option<&'static str>,
     kubeconfig: &'static [&'static str],
+    /// Options overriding the context's cluster, API server or user, with the name the
+    /// value is shown under.
+    overrides: &'static [(&'static str, &'static str)],
+    override_vars: &'static [(&'static str, &'static str)],
 }
 
 pub const KUBECTL_FLAGS: &Flags = &Flags {
     context: &["--context"],
+    context_var: None,
     namespace: &["-n", "--namespace"],
+    namespace_var: None,
     kubeconfig: &["--kubeconfig"],
+    overrides: &[
+        ("--cluster", "cluster"),
+        ("--server", "server"),
+        ("-s", "server"),
+        ("--user", "user"),
+    ],
+    override_vars: &[],
 };
 
 pub const HELM_FLAGS: &Flags = &Flags {
     context: &["--kube-context"],
+    context_var: Some("HELM_KUBECONTEXT"),
     namespace: &["-n", "--namespace"],
+    namespace_var: Some("HELM_NAMESPACE"),
     kubeconfig: &["--kubeconfig"],
+    overrides: &[("--kube-apiserver", "server")],
+    override_vars: &[("HELM_KUBEAPISERVER", "server")],
 };
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -122,15 +142,20 @@ pub fn parse(text: &str) -> Kubeconfig {
     kc
 }
 
-fn files(d: &Detector, cmd: &Command, view: &ArgView<'_>, flags: &Flags) -> Vec<PathBuf> {
+fn files(d: &Scope<'_>, cmd: &Command, view: &ArgView<'_>, flags: &Flags) -> Vec<PathBuf> {
+    // `~/` is the shell's to expand; in a value exported by the script it may not be.
+    let path = |p: &str| match (p.strip_prefix("~/"), d.home()) {
+        (Some(rest), Some(h)) => h.join(rest),
+        _ => PathBuf::from(p),
+    };
     if let Some(p) = option(view, flags.kubeconfig) {
-        return vec![PathBuf::from(p)];
+        return vec![path(p)];
     }
     if let Some(list) = d.var(cmd, "KUBECONFIG") {
         return list
             .split(':')
             .filter(|s| !s.is_empty())
-            .map(PathBuf::from)
+            .map(path)
             .collect();
     }
     d.home()
@@ -138,7 +163,7 @@ fn files(d: &Detector, cmd: &Command, view: &ArgView<'_>, flags: &Flags) -> Vec<
         .unwrap_or_default()
 }
 
-pub fn detect(d: &Detector, cmd: &Command, view: &ArgView<'_>, flags: &Flags) -> Found {
+pub fn detect(d: &Scope<'_>, cmd: &Command, view: &ArgView<'_>, flags: &Flags) -> Found {
     let mut current: Option<String> = None;
     let mut contexts: Vec<KubeContext> = Vec::new();
     // As kubectl merges a KUBECONFIG list: the first file to set a value wins.
@@ -156,15 +181,61 @@ pub fn detect(d: &Detector, cmd: &Command, view: &ArgView<'_>, flags: &Flags) ->
             }
         }
     }
-    let name = option(view, flags.context).map(str::to_owned).or(current);
+    // `kubectl config use-context` earlier in the script wrote the kubeconfig.
+    if let Some(c) = d.setting(
+        "kubectl config use-context",
+        d.changes.kube_context.as_ref(),
+    ) {
+        current = c;
+    }
+    if let Some(why) = &d.changes.kubeconfig_edited {
+        d.note(why.clone());
+    }
+    let chosen = option(view, flags.context)
+        .map(str::to_owned)
+        .or_else(|| flags.context_var.and_then(|v| d.var(cmd, v)));
+    let is_current = chosen.is_none();
+    let name = chosen.or(current);
     let def = name
         .as_ref()
         .and_then(|n| contexts.iter().find(|c| &c.name == n));
     let namespace = option(view, flags.namespace)
         .map(str::to_owned)
+        .or_else(|| flags.namespace_var.and_then(|v| d.var(cmd, v)))
+        .or_else(|| {
+            let (_, ns) = d
+                .changes
+                .kube_namespaces
+                .iter()
+                .rev()
+                .find(|(ctx, _)| match ctx {
+                    Some(c) => Some(c) == name.as_ref(),
+                    None => is_current,
+                })?;
+            d.setting("the namespace", Some(ns)).flatten()
+        })
         .or_else(|| def.and_then(|c| c.namespace.clone()))
         .unwrap_or_else(|| "default".to_owned());
-    let cluster = def.and_then(|c| c.cluster.clone());
+    // `--cluster`, `--server` and `--user` point the command away from what its
+    // context names: the context's cluster no longer says where it goes.
+    let mut overrides: Vec<(&'static str, String)> = Vec::new();
+    for (flag, label) in flags.overrides {
+        if let Some(v) = option(view, &[flag]) {
+            overrides.push((label, v.to_owned()));
+        }
+    }
+    for (var, label) in flags.override_vars {
+        if !overrides.iter().any(|(l, _)| l == label)
+            && let Some(v) = d.var(cmd, var)
+        {
+            overrides.push((label, v));
+        }
+    }
+    let cluster = overrides
+        .iter()
+        .find(|(l, _)| *l == "cluster")
+        .map(|(_, v)| v.clone())
+        .or_else(|| def.and_then(|c| c.cluster.clone()));
     let mut items = vec![(
         "kube-context",
         name.clone().unwrap_or_else(|| "unknown".to_owned()),
@@ -174,6 +245,9 @@ pub fn detect(d: &Detector, cmd: &Command, view: &ArgView<'_>, flags: &Flags) ->
         items.push(("cluster", c.clone()));
         secondary.push(c.clone());
     }
+    for (label, v) in overrides.iter().filter(|(l, _)| *l != "cluster") {
+        items.push((label, v.clone()));
+    }
     items.push(("namespace", namespace));
     // Only when chosen for this command: the default file says nothing new.
     if let Some(k) = option(view, flags.kubeconfig)
@@ -182,9 +256,23 @@ pub fn detect(d: &Detector, cmd: &Command, view: &ArgView<'_>, flags: &Flags) ->
     {
         items.push(("kubeconfig", k));
     }
+    let primary = if overrides.is_empty() {
+        name
+    } else {
+        // The overridden target decides, and one the classifier cannot place leaves
+        // the environment unknown; the context's own name can then only make it
+        // stricter.
+        secondary.extend(name);
+        secondary.extend(overrides.iter().map(|(_, v)| v.clone()));
+        let classes: Option<Vec<_>> = overrides
+            .iter()
+            .map(|(_, v)| d.classifier().classify(v).map(|c| (c, v)))
+            .collect();
+        classes.and_then(|c| c.into_iter().max().map(|(_, v)| v.clone()))
+    };
     Found {
         items,
-        primary: name,
+        primary,
         secondary,
     }
 }

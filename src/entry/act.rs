@@ -25,6 +25,8 @@ pub enum Outcome {
     Preview {
         argv: Vec<String>,
         message: String,
+        /// Exit statuses besides 0 that mean the preview ran.
+        ok_exit: Vec<u8>,
     },
     /// A human must approve it first ([`crate::confirm::resolve`] asks).
     Confirm(Box<Ask>),
@@ -45,6 +47,8 @@ pub struct Ask {
     pub shown: String,
     /// The tool's own preview of the deciding command, if it has one.
     pub preview: Option<Vec<String>>,
+    /// Exit statuses besides 0 that mean that preview ran.
+    pub preview_ok_exit: Vec<u8>,
     /// What the rule says to do when no human can answer.
     pub fallback: Fallback,
     /// The verdict was about one command (so its preview is a preview of the whole).
@@ -99,6 +103,9 @@ fn decide_verdict(v: &Verdict) -> Outcome {
         .map(|c| shown(&c.command.argv()))
         .unwrap_or_default();
     let preview = deciding.and_then(|c| c.dry_run.clone());
+    let ok_exit = deciding
+        .map(|c| c.dry_run_ok_exit.clone())
+        .unwrap_or_default();
     let single = v.commands.len() == 1;
     match v.decision {
         Action::Allow => Outcome::Run,
@@ -128,9 +135,10 @@ fn decide_verdict(v: &Verdict) -> Outcome {
             reason,
             shown: command,
             preview,
+            preview_ok_exit: ok_exit,
             single,
         })),
-        Action::DryRun => dry_run(&id, &reason, &command, preview, single, None),
+        Action::DryRun => dry_run(&id, &reason, &command, preview, ok_exit, single, None),
         Action::Block => blocked(&id, &reason, &command, preview.as_deref()),
     }
 }
@@ -159,6 +167,7 @@ fn dry_run(
     reason: &str,
     command: &str,
     preview: Option<Vec<String>>,
+    ok_exit: Vec<u8>,
     single: bool,
     why: Option<&str>,
 ) -> Outcome {
@@ -192,30 +201,42 @@ fn dry_run(
         "  preview: {} (the command itself does not run; nothing is changed)\n",
         shown(&p)
     ));
-    Outcome::Preview { argv: p, message }
+    Outcome::Preview {
+        argv: p,
+        message,
+        ok_exit,
+    }
 }
 
 /// Printed after a preview ran: the exit status alone must not be mistaken for success.
-pub fn preview_done(status: u8) -> String {
-    if status == exit::DRY_RUN {
-        format!(
+/// `status` is the preview's own.
+pub fn preview_done(code: u8, status: Option<i32>) -> String {
+    match status {
+        _ if code != exit::DRY_RUN => format!(
+            "interlock: the dry run failed with exit {code}; nothing was changed by interlock, and the command itself did not run\n"
+        ),
+        Some(s) if s != 0 => format!(
+            "interlock: that was a dry run: the preview exited {s}, which this tool also uses when a preview finds the real call would succeed (and for some errors: read its output above); nothing was changed either way (exit {}); to make the change, a human must run or approve the real command\n",
+            exit::DRY_RUN
+        ),
+        _ => format!(
             "interlock: that was a dry run: nothing was changed (exit {}); to make the change, a human must run or approve the real command\n",
             exit::DRY_RUN
-        )
-    } else {
-        format!(
-            "interlock: the dry run failed with exit {status}; nothing was changed by interlock, and the command itself did not run\n"
-        )
+        ),
     }
 }
 
 /// A preview's exit status as interlock's exit code and the status the log records: a
-/// preview that succeeded exits DRY_RUN, so that no caller mistakes it for the change.
-pub fn preview_exit(s: std::process::ExitStatus) -> (u8, Option<i32>) {
+/// preview that ran exits DRY_RUN (0, or a status its rule lists in `ok_exit`), so that
+/// no caller mistakes it for the change.
+pub fn preview_exit(s: std::process::ExitStatus, ok_exit: &[u8]) -> (u8, Option<i32>) {
     if s.success() {
-        (exit::DRY_RUN, Some(0))
+        return (exit::DRY_RUN, Some(0));
+    }
+    let code = super::exec::status_code(s);
+    if s.code().is_some() && ok_exit.contains(&code) {
+        (exit::DRY_RUN, Some(i32::from(code)))
     } else {
-        let code = super::exec::status_code(s);
         (code, Some(i32::from(code)))
     }
 }
@@ -229,7 +250,7 @@ pub fn preview_finished(
     record: impl FnOnce(Option<i32>) -> Result<(), String>,
 ) -> u8 {
     if status.is_some() {
-        eprint!("{}", preview_done(code));
+        eprint!("{}", preview_done(code, status));
     }
     match record(status) {
         Ok(()) => code,
@@ -269,6 +290,7 @@ pub fn fallback(ask: &Ask, why: &str) -> Outcome {
             &ask.reason,
             &ask.shown,
             ask.preview.clone(),
+            ask.preview_ok_exit.clone(),
             ask.single,
             Some(why),
         );

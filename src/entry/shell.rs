@@ -243,13 +243,14 @@ fn shell(args: Vec<OsString>) -> u8 {
         Outcome::Preview {
             argv: ref preview,
             ref message,
+            ref ok_exit,
         } => {
             eprint!("{message}");
             if parsed.login {
                 cmd.arg("-l");
             }
             let (code, status) = match cmd.arg("-c").arg(shell_words::join(preview)).status() {
-                Ok(s) => act::preview_exit(s),
+                Ok(s) => act::preview_exit(s, ok_exit),
                 Err(e) => return exec::exec_failed(&real, &e),
             };
             act::preview_finished(code, status, |s| record(&outcome, s))

@@ -94,13 +94,14 @@ fn shim(args: Vec<OsString>) -> u8 {
         Outcome::Preview {
             argv: ref preview,
             ref message,
+            ref ok_exit,
         } => {
             eprint!("{message}");
             let creds = match crate::credentials::for_exec(Some(&tool)) {
                 Ok(c) => c,
                 Err(e) => return crate::credentials::refuse(&tool, &e),
             };
-            let (code, status) = run_preview(preview, depth_env, &creds);
+            let (code, status) = run_preview(preview, ok_exit, depth_env, &creds);
             act::preview_finished(code, status, |s| record(&outcome, s))
         }
     }
@@ -110,6 +111,7 @@ fn shim(args: Vec<OsString>) -> u8 {
 /// Returns interlock's exit code and the preview's own status, when it ran.
 fn run_preview(
     argv: &[String],
+    ok_exit: &[u8],
     depth_env: (&str, String),
     creds: &crate::credentials::ExecEnv,
 ) -> (u8, Option<i32>) {
@@ -132,7 +134,7 @@ fn run_preview(
         .env(depth_env.0, depth_env.1)
         .status()
     {
-        Ok(s) => act::preview_exit(s),
+        Ok(s) => act::preview_exit(s, ok_exit),
         Err(e) => (exec::exec_failed(&real, &e), None),
     }
 }

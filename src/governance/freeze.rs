@@ -6,6 +6,11 @@
 //! clock hours across a daylight-saving change: `22:00`–`06:00` on the night clocks
 //! spring forward lasts seven hours, not eight. A civil time that does not exist (in
 //! the gap) is read forward, one that happens twice is read as its first occurrence.
+//!
+//! Zones come from the system's files at fixed paths (the zoneinfo directory and
+//! `/etc/localtime`), never from `TZ` or `TZDIR`: those belong to the caller, and
+//! `TZ=Etc/GMT+6 kubectl delete ...` must not move a freeze. A zone that cannot be
+//! loaded keeps its window in effect, with a message saying why.
 
 use jiff::civil::{Date, DateTime, Time, Weekday};
 use jiff::tz::TimeZone;
@@ -54,6 +59,111 @@ pub struct FreezeError {
     pub message: String,
 }
 
+/// Where systems keep the IANA zone files, most common first.
+const ZONEINFO_DIRS: &[&str] = &[
+    "/usr/share/zoneinfo",
+    "/usr/lib/zoneinfo",
+    "/usr/share/lib/zoneinfo",
+];
+
+/// The system's own zone: a TZif file, usually a link into the zoneinfo directory.
+const LOCALTIME: &str = "/etc/localtime";
+
+/// Why a zone could not be used.
+enum ZoneError {
+    /// The name is not a zone the system knows: a mistake in the config.
+    Unknown(String),
+    /// The zone files cannot be read: the window stays in effect.
+    Unavailable(String),
+}
+
+/// A zone name as a relative path inside the zoneinfo directory, or `None` when it
+/// could point anywhere else (`..`, an absolute path, odd characters).
+fn zone_path(name: &str) -> Option<&str> {
+    let ok = !name.is_empty()
+        && !name.starts_with('/')
+        && name.split('/').all(|part| {
+            !part.is_empty()
+                && part != "."
+                && part != ".."
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
+        });
+    ok.then_some(name)
+}
+
+/// The zone `name` from the system's zoneinfo files.
+fn named_zone(name: &str) -> Result<TimeZone, ZoneError> {
+    let rel = zone_path(name).ok_or_else(|| {
+        ZoneError::Unknown(format!(
+            "{name:?} is not a time zone name (like Europe/Berlin)"
+        ))
+    })?;
+    let mut found_dir = false;
+    for dir in ZONEINFO_DIRS {
+        let dir = std::path::Path::new(dir);
+        if !dir.is_dir() {
+            continue;
+        }
+        found_dir = true;
+        match std::fs::read(dir.join(rel)) {
+            Ok(data) => {
+                return TimeZone::tzif(name, &data).map_err(|e| {
+                    ZoneError::Unavailable(format!(
+                        "{} is not a valid zone file: {e}",
+                        dir.join(rel).display()
+                    ))
+                });
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => {
+                return Err(ZoneError::Unavailable(format!(
+                    "cannot read {}: {e}",
+                    dir.join(rel).display()
+                )));
+            }
+        }
+    }
+    if matches!(name, "UTC" | "Etc/UTC") {
+        // UTC needs no data; a system without zone files still has it.
+        return Ok(TimeZone::UTC);
+    }
+    if found_dir {
+        Err(ZoneError::Unknown(format!(
+            "unknown time zone {name:?} (not in {})",
+            ZONEINFO_DIRS[0]
+        )))
+    } else {
+        Err(ZoneError::Unavailable(format!(
+            "no time zone files to read {name:?} from (looked in {})",
+            ZONEINFO_DIRS.join(", ")
+        )))
+    }
+}
+
+/// The system's zone, from `/etc/localtime`. Without that file the C library uses
+/// UTC, and so does this.
+fn system_zone() -> Result<TimeZone, ZoneError> {
+    let unavailable = |e: String| ZoneError::Unavailable(format!("{LOCALTIME}: {e}"));
+    match std::fs::symlink_metadata(LOCALTIME) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(TimeZone::UTC),
+        Err(e) => return Err(unavailable(e.to_string())),
+        Ok(_) => {}
+    }
+    // The link's target names the zone, for messages (`CET` rather than an offset).
+    let name = std::fs::read_link(LOCALTIME)
+        .ok()
+        .and_then(|t| {
+            let t = t.to_str()?.to_owned();
+            let at = t.rfind("zoneinfo/")? + "zoneinfo/".len();
+            Some(t[at..].to_owned())
+        })
+        .unwrap_or_else(|| "localtime".to_owned());
+    let data = std::fs::read(LOCALTIME).map_err(|e| unavailable(e.to_string()))?;
+    TimeZone::tzif(&name, &data).map_err(|e| unavailable(format!("not a valid zone file: {e}")))
+}
+
 #[derive(Clone, Debug)]
 enum When {
     Weekly {
@@ -73,6 +183,8 @@ enum When {
 pub struct Window {
     pub name: String,
     tz: TimeZone,
+    /// Why the zone could not be loaded: the window is then always in effect.
+    unavailable: Option<String>,
     when: When,
     environments: Vec<EnvClass>,
 }
@@ -152,11 +264,15 @@ impl Freeze {
             name: self.name.clone(),
             message,
         };
-        let tz = match &self.tz {
-            Some(name) => {
-                TimeZone::get(name).map_err(|e| err(format!("unknown time zone {name:?}: {e}")))?
-            }
-            None => TimeZone::system(),
+        let zone = match &self.tz {
+            Some(name) => named_zone(name),
+            None => system_zone(),
+        };
+        let (tz, unavailable) = match zone {
+            Ok(tz) => (tz, None),
+            Err(ZoneError::Unknown(m)) => return Err(err(m)),
+            // A dated window's times are read in UTC here; it is in effect anyway.
+            Err(ZoneError::Unavailable(m)) => (TimeZone::UTC, Some(m)),
         };
         let weekly = !self.days.is_empty() || self.start.is_some() || self.end.is_some();
         let dated = self.from.is_some() || self.until.is_some();
@@ -214,6 +330,7 @@ impl Freeze {
         Ok(Window {
             name: self.name.clone(),
             tz,
+            unavailable,
             when,
             environments,
         })
@@ -249,7 +366,11 @@ impl Window {
     }
 
     /// When the freeze that contains `now` ends, following back-to-back occurrences.
+    /// A window whose zone cannot be loaded is in effect with no known end.
     pub fn active_until(&self, now: Timestamp) -> Option<Timestamp> {
+        if self.unavailable.is_some() {
+            return Some(Timestamp::MAX);
+        }
         let mut end = self.occurrence_end(now)?;
         for _ in 0..MAX_CHAINED {
             match self.occurrence_end(end) {
@@ -267,6 +388,13 @@ impl Window {
 
     /// `2026-03-09 08:00 CET`: the end, in the window's own zone.
     pub fn describe_end(&self, end: Timestamp) -> String {
+        if let Some(why) = &self.unavailable {
+            return format!(
+                "further notice (its time zone cannot be loaded: {why}; a freeze whose \
+                 time cannot be told is kept in effect. Fix the system's time zone files, \
+                 or set `tz` on the freeze to a zone that loads)"
+            );
+        }
         let z: Zoned = end.to_zoned(self.tz.clone());
         z.strftime("%Y-%m-%d %H:%M %Z").to_string()
     }
@@ -399,5 +527,41 @@ mod tests {
         f.days = vec!["sat".into()];
         f.from = Some("2026-01-01".into());
         assert!(f.compile().is_err());
+    }
+
+    #[test]
+    fn zone_names_cannot_leave_the_zoneinfo_directory() {
+        for bad in [
+            "../../tmp/x",
+            "/etc/localtime",
+            "America/../../x",
+            "",
+            "a//b",
+            "x y",
+        ] {
+            assert!(zone_path(bad).is_none(), "{bad}");
+            assert!(
+                matches!(named_zone(bad), Err(ZoneError::Unknown(_))),
+                "{bad}"
+            );
+        }
+        for good in [
+            "America/Port-au-Prince",
+            "Etc/GMT+6",
+            "America/Argentina/Buenos_Aires",
+        ] {
+            assert_eq!(zone_path(good), Some(good));
+        }
+    }
+
+    #[test]
+    fn a_window_whose_zone_cannot_be_loaded_stays_in_effect() {
+        let mut w = weekly("UTC", &["sat"], "22:00", "06:00");
+        w.unavailable = Some("/etc/localtime: Permission denied".into());
+        // A Tuesday noon, far outside the window.
+        let end = w.active_until(ts("2026-03-10T12:00:00Z")).unwrap();
+        let said = w.describe_end(end);
+        assert!(said.contains("Permission denied"), "{said}");
+        assert!(said.contains("kept in effect"), "{said}");
     }
 }

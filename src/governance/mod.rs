@@ -221,6 +221,7 @@ impl crate::context::ContextSource for LazyDetector {
         tool: &str,
         cmd: &crate::normalize::Command,
         view: &crate::policy::args::ArgView<'_>,
+        changes: &crate::context::Changes,
     ) -> Option<crate::context::Context> {
         let d = self.inner.get_or_init(|| {
             // A config that does not load leaves the default patterns; the governance
@@ -231,6 +232,6 @@ impl crate::context::ContextSource for LazyDetector {
                 .and_then(|c| c.context.as_ref());
             crate::context::Detector::from_process(&self.env, cfg)
         });
-        d.context(tool, cmd, view)
+        d.context(tool, cmd, view, changes)
     }
 }

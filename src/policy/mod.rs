@@ -7,7 +7,7 @@ mod examples;
 
 use std::sync::{Arc, OnceLock};
 
-use crate::context::{Context, ContextSource};
+use crate::context::{Changes, Context, ContextSource, ScriptChanges};
 use crate::credentials::guard::{self, Protected};
 use crate::normalize::{self, Command, Problem};
 use crate::parse::Word;
@@ -54,6 +54,8 @@ pub struct CommandVerdict {
     pub matches: Vec<Match>,
     /// The tool's own preview of this command, when the deciding rule has one.
     pub dry_run: Option<Vec<String>>,
+    /// Exit statuses besides 0 that mean that preview ran (its rule's `ok_exit`).
+    pub dry_run_ok_exit: Vec<u8>,
     /// Where the command points, when a rule matched and the engine detects context.
     pub context: Option<Context>,
 }
@@ -160,6 +162,18 @@ impl Engine {
 
     fn judge_in(&self, commands: Vec<Command>, context: Option<&dyn ContextSource>) -> Verdict {
         let load_errors = !self.rules.errors().is_empty();
+        // Where the script's own commands point its later ones (`kubectl config
+        // use-context prod && kubectl delete ...`); read only when context is judged.
+        let candidates = match context {
+            Some(_) => {
+                let script = ScriptChanges::scan(&commands, |p| {
+                    let pr = self.rules.for_program(p);
+                    (pr.tool.clone(), pr.spec.clone())
+                });
+                script.candidates()
+            }
+            None => vec![Changes::default()],
+        };
         let mut out = Vec::with_capacity(commands.len());
         let mut queue: std::collections::VecDeque<Command> = commands.into();
         let mut budget = 256usize;
@@ -170,7 +184,13 @@ impl Engine {
             // Self-protection is checked on every command and no rules file can turn
             // it off; the rules still judge too, so `rm -rf /` keeps its own reason.
             let finding = walk.check(&cmd, &guarded);
-            let mut v = self.judge_one(cmd, load_errors, &mut queue, budget == 0, context);
+            let mut v = self.judge_one(
+                cmd,
+                load_errors,
+                &mut queue,
+                budget == 0,
+                context.map(|c| (c, candidates.as_slice())),
+            );
             if let Some(f) = finding {
                 self_protect(&mut v, f);
             }
@@ -194,7 +214,7 @@ impl Engine {
         load_errors: bool,
         queue: &mut std::collections::VecDeque<Command>,
         exhausted: bool,
-        context_source: Option<&dyn ContextSource>,
+        context_source: Option<(&dyn ContextSource, &[Changes])>,
     ) -> CommandVerdict {
         let verdict = |cmd: Command, tool: String, matches: Vec<Match>| {
             let decision = matches.first().map_or(Action::Allow, |m| m.action);
@@ -204,6 +224,7 @@ impl Engine {
                 decision,
                 matches,
                 dry_run: None,
+                dry_run_ok_exit: Vec::new(),
                 context: None,
             }
         };
@@ -247,20 +268,29 @@ impl Engine {
             }
         }
         // Context is looked at only once some rule matched: never on the allow path.
-        let context = match context_source {
-            Some(src) if !matches.is_empty() => src.context(&pr.tool, &cmd, &view),
-            _ => None,
-        };
+        // Each state the script may have left things in is tried; the strictest
+        // decides (on a tie, the one after the most changes, which is the likeliest).
+        let mut context: Option<Context> = None;
+        if let Some((src, candidates)) = context_source.filter(|_| !matches.is_empty()) {
+            let mut strictest: Option<(Action, Context)> = None;
+            for changes in candidates {
+                let Some(c) = src.context(&pr.tool, &cmd, &view, changes) else {
+                    continue;
+                };
+                let worst = matches
+                    .iter()
+                    .map(|(m, _)| environment_action(m, c.class))
+                    .max()
+                    .unwrap_or(Action::Allow);
+                if strictest.as_ref().is_none_or(|(a, _)| worst >= *a) {
+                    strictest = Some((worst, c));
+                }
+            }
+            context = strictest.map(|(_, c)| c);
+        }
         if let Some(class) = context.as_ref().and_then(|c| c.class) {
             for (m, _) in &mut matches {
-                if let Some(a) = m
-                    .rule
-                    .as_ref()
-                    .and_then(|r| r.spec.environments.as_ref())
-                    .and_then(|e| e.action(class))
-                {
-                    m.action = a;
-                }
+                m.action = environment_action(m, Some(class));
             }
         }
         // The first of the strictest rules decides and gives the preview.
@@ -271,20 +301,37 @@ impl Engine {
             // An allowed command (its environment allows it) runs as written.
             .filter(|(_, (m, _))| m.action != Action::Allow)
             .map(|(_, (m, len))| (m.rule.clone(), *len));
-        let dry_run = best.and_then(|(rule, path_len)| {
+        let preview = best.and_then(|(rule, path_len)| {
             let rule = rule?;
-            rule.spec
-                .dry_run
-                .as_ref()
-                .map(|d| dry_run_argv(&cmd, &view, d, &rule.spec.command, path_len))
+            let d = rule.spec.dry_run.as_ref()?;
+            let argv = dry_run_argv(&cmd, &view, d, &rule.spec.command, path_len);
+            Some((argv, d.ok_exit.clone()))
         });
+        let (dry_run, dry_run_ok_exit) = match preview {
+            Some((argv, ok)) => (Some(argv), ok),
+            None => (None, Vec::new()),
+        };
         let mut matches: Vec<Match> = matches.into_iter().map(|(m, _)| m).collect();
         matches.sort_by_key(|m| std::cmp::Reverse(m.action));
         let mut v = verdict(cmd, pr.tool.clone(), matches);
         v.dry_run = dry_run;
+        v.dry_run_ok_exit = dry_run_ok_exit;
         v.context = context;
         v
     }
+}
+
+/// A matched rule's action where the command points: its `environments` entry for the
+/// class, or its own action.
+fn environment_action(m: &Match, class: Option<crate::context::EnvClass>) -> Action {
+    class
+        .and_then(|class| {
+            m.rule
+                .as_ref()
+                .and_then(|r| r.spec.environments.as_ref())
+                .and_then(|e| e.action(class))
+        })
+        .unwrap_or(m.action)
 }
 
 /// Adds a self-protection block: first when it names interlock's own files, else after
@@ -410,6 +457,49 @@ fn any_flag(patterns: &[String], view: &args::ArgView<'_>, ic: bool) -> bool {
         .any(|p| view.options.iter().any(|o| flag_matches(p, o, ic)))
 }
 
+/// Whether one `unless_flags` entry holds. The entry names one setting of the tool:
+/// alternatives (`-n|--dry-run`), each an option with no value (or any value, for an
+/// option the grammar gives one) or with exactly the value written (`--dry-run=server`).
+/// As in the tools themselves, the last word for the setting wins: a later occurrence
+/// of any alternative with another value, or a `--no-` negation (`--no-dry-run`, git's
+/// abbreviations of it, `--no-n`), takes the exemption away.
+fn exempts(entry: &str, view: &args::ArgView<'_>) -> bool {
+    let alternatives: Vec<(&str, Option<&str>)> = entry
+        .split('|')
+        .map(|a| match a.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (a, None),
+        })
+        .collect();
+    // `--no-dry-run`, git's `--no-dry`, and rsync's `--no-n` for a short option.
+    let negates = |name: &str| {
+        name.strip_prefix("--no-").is_some_and(|rest| {
+            !rest.is_empty()
+                && alternatives
+                    .iter()
+                    .any(|(n, _)| match n.strip_prefix("--") {
+                        Some(long) => long.starts_with(rest),
+                        None => n.strip_prefix('-') == Some(rest),
+                    })
+        })
+    };
+    let last = view
+        .options
+        .iter()
+        .rev()
+        .find(|o| alternatives.iter().any(|(n, _)| *n == o.name) || negates(&o.name));
+    let Some(o) = last else {
+        return false;
+    };
+    alternatives.iter().any(|(name, value)| {
+        *name == o.name
+            && match value {
+                None => o.value.is_none() || o.takes_value,
+                Some(v) => o.value == Some(*v),
+            }
+    })
+}
+
 /// Returns the length of the matched verb path when every condition of the rule holds.
 fn rule_matches(
     rule: &Rule,
@@ -430,7 +520,7 @@ fn rule_matches(
     {
         return None;
     }
-    if any_flag(&s.unless_flags, view, ic) {
+    if s.unless_flags.iter().any(|e| exempts(e, view)) {
         return None;
     }
     if !s.args.is_empty() {

@@ -210,6 +210,13 @@ fn validate(
                 "fallback \"dry-run\" needs a `dry_run` transform".into()
             ));
         }
+        if let Some(bad) = spec.unless_flags.iter().find(|e| !exact_options(e)) {
+            return Err(err(format!(
+                "unless_flags entry {bad:?} must name options exactly (`--dry-run=server`, \
+                 `-n|--dry-run`): a wildcard or a missing dash could exempt a value that is \
+                 not a preview, such as `--dry-run=none`"
+            )));
+        }
         if spec.approvals.is_some_and(|n| n == 0 || n > 2) {
             return Err(err("approvals must be 1 or 2".into()));
         }
@@ -273,6 +280,15 @@ fn validate(
         .map(|(k, v)| (k, Arc::new(v)))
         .collect();
     Ok(LoadedFile { tools, rules })
+}
+
+/// An `unless_flags` entry: `|`-separated options, each `-name` or `-name=value`,
+/// with no wildcards.
+fn exact_options(entry: &str) -> bool {
+    entry.split('|').all(|alt| {
+        let name = alt.split_once('=').map_or(alt, |(n, _)| n);
+        name.len() > 1 && name.starts_with('-') && !alt.contains(['*', '?', '[', ' '])
+    })
 }
 
 /// Where a rule's pattern is written, for pointing at it: the pattern's own text after
@@ -342,6 +358,25 @@ mod tests {
                 .message
                 .contains("no preview")
         );
+    }
+
+    #[test]
+    fn unless_flags_with_wildcards_are_refused() {
+        // `--dry-run*` would count `--dry-run=none` as a preview.
+        for entry in [
+            "--dry-run*",
+            "dry-run",
+            "-n|--dry-run=*",
+            "--dry-run=ser?er",
+        ] {
+            let src = format!(
+                "[[rule]]\nid = \"a\"\nprogram = \"x\"\naction = \"block\"\nreason = \"r\"\nunless_flags = [{entry:?}]\n"
+            );
+            let e = parse("t.toml", &src, Layer::User).unwrap_err();
+            assert!(e.message.contains("exactly"), "{entry}: {e}");
+        }
+        let src = "[[rule]]\nid = \"a\"\nprogram = \"x\"\naction = \"block\"\nreason = \"r\"\nunless_flags = [\"-n|--dry-run\", \"--dry-run=server\"]\n";
+        assert!(parse("t.toml", src, Layer::User).is_ok());
     }
 
     #[test]

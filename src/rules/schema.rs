@@ -51,6 +51,11 @@ pub struct ToolSpec {
     /// Command lines this tool runs on the user's behalf, judged like any other.
     #[serde(default)]
     pub nested: Vec<NestedSpec>,
+    /// Verbs that run the tool's own command named after them (`terragrunt run --all
+    /// -- destroy` is `destroy` for every unit): as the first operand the verb is
+    /// passed over when rules match, and a `--` after it does not end the options.
+    #[serde(default)]
+    pub wrapper_verbs: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -70,6 +75,7 @@ impl Default for ToolSpec {
             text_operands: false,
             text_stdin: false,
             nested: Vec::new(),
+            wrapper_verbs: Vec::new(),
         }
     }
 }
@@ -228,7 +234,8 @@ impl Environments {
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct DryRunSpec {
-    /// Replace the matched verb path with these words (`destroy` → `plan -destroy`).
+    /// Replace the matched verb path with these words, word for word (`destroy` →
+    /// `plan -destroy`: extra words follow the last verb, missing ones drop a verb).
     #[serde(default)]
     pub replace: Option<Vec<String>>,
     /// Drop these options (and the value of a value option).
@@ -237,4 +244,8 @@ pub struct DryRunSpec {
     /// Add these words before any `--`, or at the end.
     #[serde(default)]
     pub append: Vec<String>,
+    /// Exit statuses besides 0 that mean the preview itself ran and changed nothing
+    /// (`aws ec2 ... --dry-run` exits 254 when the real call would have succeeded).
+    #[serde(default)]
+    pub ok_exit: Vec<u8>,
 }
