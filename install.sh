@@ -15,6 +15,29 @@ set -eu
 
 die() { printf 'install.sh: %s\n' "$*" >&2; exit 1; }
 
+# Installing, upgrading or removing interlock is a human's job: an agent inside a
+# guarded session may not change its own guard.
+if [ -n "${INTERLOCK_SESSION:-}" ]; then
+  die "refusing to run inside an interlock session (INTERLOCK_SESSION is set): the agent may not install, replace or remove its own guard; run this in your own terminal"
+fi
+
+# The person running this may have interlock's shims first on PATH (as this script
+# tells them to): its own rm, mv and ln would then be judged as an agent's, and
+# replacing interlock's files is exactly what self-protection refuses. Use the real
+# tools. (An agent inside a guarded session is refused `./install.sh` itself.)
+clean_path=
+old_ifs=$IFS
+IFS=:
+for d in $PATH; do
+  case $d in
+    */lib/interlock/shims|*/lib/interlock/shims/) ;;
+    *) clean_path=${clean_path:+$clean_path:}$d ;;
+  esac
+done
+IFS=$old_ifs
+PATH=${clean_path:-/usr/bin:/bin}
+export PATH
+
 here=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" = 0 ]; then prefix=/usr/local; else prefix="${HOME:?HOME is not set}/.local"; fi
 binary=""
@@ -44,7 +67,7 @@ run_shims=$prefix/lib/interlock/shims
 profile_d=$destdir/etc/profile.d/interlock.sh
 
 if [ "$uninstall" = 1 ]; then
-  rm -f "$bindir/interlock" "$bindir/interlock-bash"
+  rm -f "$bindir/interlock" "$bindir/interlock-bash" "$libdir/login.sh"
   rm -rf "$shims"
   rmdir "$libdir" 2>/dev/null || true
   rmdir "$destdir$prefix/lib" "$bindir" 2>/dev/null || true
@@ -62,11 +85,17 @@ fi
 [ -x "$binary" ] || die "$binary is not an executable interlock binary"
 
 mkdir -p "$bindir" "$shims"
-# Copy to a temporary name and rename, so a running interlock is never half-written.
+# Copy to a temporary name and rename, so a running interlock is never half-written;
+# a failure on the way leaves no temporary file behind.
+trap 'rm -f "$bindir/.interlock.new" "$libdir/.login.sh.new"' EXIT
 cp "$binary" "$bindir/.interlock.new"
 chmod 755 "$bindir/.interlock.new"
 mv -f "$bindir/.interlock.new" "$bindir/interlock"
 ln -sfn interlock "$bindir/interlock-bash"
+# Read through BASH_ENV by login shells the shell mode starts (see shims/login.sh).
+cp "$here/shims/login.sh" "$libdir/.login.sh.new"
+chmod 644 "$libdir/.login.sh.new"
+mv -f "$libdir/.login.sh.new" "$libdir/login.sh"
 
 tools=$("$bindir/interlock" shims-list) || die "$bindir/interlock shims-list failed"
 # Drop shims for tools that no longer have rules, then (re)create the current ones.

@@ -277,6 +277,32 @@ fn a_log_that_cannot_be_written_stops_risky_commands_but_not_plain_allows() {
 }
 
 #[test]
+fn a_state_directory_that_cannot_be_written_is_named_as_the_problem() {
+    let f = fx();
+    f.write(".kube/config", &KUBECONFIG.replace("@CURRENT@", "kind-dev"));
+    // A file where the state directory should be: the speed brake cannot count.
+    let blocker = f.root.join("state-is-a-file");
+    std::fs::write(&blocker, "").unwrap();
+    let o = f
+        .shim("kubectl")
+        .args(["delete", "deployment", "web"])
+        .env("XDG_STATE_HOME", &blocker)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(INTERNAL), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("not run") && err.contains("state directory"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("config.toml"),
+        "the config is not the problem: {err}"
+    );
+    assert_eq!(f.calls(), 0, "the delete must not have run");
+}
+
+#[test]
 fn a_dev_delete_runs_and_is_logged_with_its_context() {
     let f = fx();
     f.write(".kube/config", &KUBECONFIG.replace("@CURRENT@", "kind-dev"));

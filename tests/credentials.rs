@@ -373,7 +373,16 @@ fn user_drops_groups_gid_uid_and_home_before_the_agent_starts() {
     }
     let dir = shared_dir();
     let o = Command::new(BIN)
-        .args(["run", "--user", "nobody", "--", "/bin/sh", "-c"])
+        // No shims in this tree: the test is about the user switch.
+        .args([
+            "run",
+            "--no-shims",
+            "--user",
+            "nobody",
+            "--",
+            "/bin/sh",
+            "-c",
+        ])
         .arg(
             "id -u; id -g; id -G; echo \"$HOME $USER $LOGNAME\"; grep NoNewPrivs /proc/self/status",
         )
@@ -413,7 +422,7 @@ fn a_setuid_program_cannot_elevate_inside_a_session() {
     std::fs::set_permissions(&id, std::fs::Permissions::from_mode(0o4755)).unwrap();
     let euid = |extra: &[&str]| {
         let o = Command::new(BIN)
-            .arg("run")
+            .args(["run", "--no-shims"])
             .args(extra)
             .args(["--user", "nobody", "--"])
             .arg(&id)

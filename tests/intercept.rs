@@ -524,6 +524,49 @@ fn install_then_uninstall_leaves_nothing_behind() {
 }
 
 #[test]
+fn install_sh_works_with_its_own_shims_first_on_path_but_not_inside_a_session() {
+    let f = fx();
+    let prefix = f.root.join("prefix");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/install.sh");
+    let shims = prefix.join("lib/interlock/shims");
+    let path = format!("{}:/usr/bin:/bin", shims.display());
+    let run = |args: &[&str], session: bool| {
+        let mut c = Command::new("sh");
+        c.arg(script)
+            .arg("--prefix")
+            .arg(&prefix)
+            .args(["--no-profile"])
+            .args(args)
+            .env("PATH", &path)
+            .env_remove("INTERLOCK_SESSION");
+        if session {
+            c.env("INTERLOCK_SESSION", "0123456789abcdef0123456789abcdef");
+        }
+        c.output().unwrap()
+    };
+    // Installed, then re-run with its shims first on PATH: the shims' own rm and mv
+    // must not refuse the person upgrading.
+    for _ in 0..2 {
+        let o = run(&["--no-build", BIN], false);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    assert!(!prefix.join("bin/.interlock.new").exists());
+    assert!(prefix.join("lib/interlock/login.sh").exists());
+    // An agent in a session may not remove or replace its guard.
+    let o = run(&["--uninstall"], true);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("inside an interlock session"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(prefix.join("bin/interlock").exists());
+    let o = run(&["--uninstall"], false);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!prefix.join("bin/interlock").exists());
+}
+
+#[test]
 fn an_allowed_program_sees_the_terminal_through_the_shim() {
     let f = fx();
     let has_script = Command::new("script")
@@ -589,6 +632,56 @@ fn doctor_passes_on_a_complete_install_at_a_terminal() {
     assert!(out.contains("all is well"), "{out}");
     assert!(!out.contains("PROBLEM"), "{out}");
     assert!(out.contains("login shells put the shims first"), "{out}");
+}
+
+#[test]
+fn a_second_install_on_path_is_passed_over_not_looped_through() {
+    let f = fx();
+    // Another prefix's shims, after ours on PATH, pointing at its own interlock.
+    let other = f.root.join("other");
+    std::fs::create_dir_all(other.join("bin")).unwrap();
+    std::fs::create_dir_all(other.join("lib/interlock/shims")).unwrap();
+    std::fs::copy(BIN, other.join("bin/interlock")).unwrap();
+    symlink(
+        other.join("bin/interlock"),
+        other.join("lib/interlock/shims/kubectl"),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}:{}:/usr/bin:/bin",
+        f.shims.display(),
+        other.join("lib/interlock/shims").display(),
+        f.real.display()
+    );
+    let o = f
+        .cmd(f.shims.join("kubectl"))
+        .args(["get", "pods"])
+        .env("PATH", &path)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        f.argv().unwrap(),
+        ["get", "pods"],
+        "the real kubectl ran once"
+    );
+    // doctor names the second install.
+    let o = f
+        .cmd(BIN)
+        .arg("doctor")
+        .env("PATH", &path)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    let line = out
+        .lines()
+        .find(|l| l.contains("another interlock's shims"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.starts_with("PROBLEM") && line.contains("other/lib/interlock/shims"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -755,4 +848,253 @@ fn an_unreadable_rules_file_blocks_guarded_tools_with_the_reason() {
     );
     assert!(err.contains("blocked by rules-unavailable"), "{err}");
     assert!(f.argv_bytes().is_none());
+}
+
+/// The signal dispositions, blocked set and ignored set a program starts with.
+fn sig_lines(status: &str) -> Vec<String> {
+    status
+        .lines()
+        .filter(|l| l.starts_with("SigBlk:") || l.starts_with("SigIgn:"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn argv0_and_inherited_signal_dispositions_reach_the_tool_as_given() {
+    use std::os::unix::process::CommandExt;
+    let f = fx();
+    // The real `git` is bash itself: a script would lose argv[0] to the kernel, while
+    // `bash -c STRING` with nothing after the string sets $0 to its own argv[0].
+    std::fs::remove_file(f.real.join("git")).unwrap();
+    symlink("/bin/bash", f.real.join("git")).unwrap();
+    let body = format!(
+        "cat /proc/$$/status > {0}/status; printf %s \"$0\" > {0}/arg0",
+        f.rec.display()
+    );
+    let run = |via_shim: bool| {
+        let mut c = if via_shim {
+            f.shim("git")
+        } else {
+            f.cmd(f.real.join("git"))
+        };
+        c.args(["-c", &body]);
+        // A caller that ignores SIGPIPE (as pipelines often do) and blocks SIGUSR1.
+        // SAFETY: signal and sigprocmask are async-signal-safe.
+        unsafe {
+            c.pre_exec(|| {
+                libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+                let mut set: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut set);
+                libc::sigaddset(&mut set, libc::SIGUSR1);
+                libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+                Ok(())
+            });
+        }
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        (
+            sig_lines(&std::fs::read_to_string(f.rec.join("status")).unwrap()),
+            std::fs::read_to_string(f.rec.join("arg0")).unwrap(),
+        )
+    };
+    let (direct, _) = run(false);
+    let (shimmed, arg0) = run(true);
+    assert_eq!(shimmed, direct, "the shim changed the signal state");
+    assert!(
+        direct
+            .iter()
+            .any(|l| l.starts_with("SigIgn:") && !l.ends_with("0000000000000000")),
+        "{direct:?}"
+    );
+    // argv[0] is the name the caller used, not the real tool's path.
+    assert_eq!(arg0, f.shims.join("git").to_str().unwrap());
+}
+
+#[test]
+fn a_piped_script_with_dash_i_is_still_judged() {
+    let f = fx();
+    let o = common::output_with_stdin(
+        f.cmd(f.root.join("bin/interlock-bash")).arg("-i"),
+        format!("{} delete ns prod\n", f.real.join("kubectl").display()).as_bytes(),
+    );
+    assert_eq!(o.status.code(), Some(100), "{}", stderr(&o));
+    assert!(f.argv().is_none(), "the real kubectl ran");
+}
+
+#[test]
+fn a_shell_that_stops_reading_its_script_early_reports_its_own_exit() {
+    let f = fx();
+    // More script than a pipe holds, after an `exit`: writing the rest must not kill
+    // interlock with SIGPIPE.
+    let mut script = b"exit 3\n".to_vec();
+    script.extend(std::iter::repeat_n(b'#', 200_000));
+    script.push(b'\n');
+    let o = common::output_with_stdin(&mut f.cmd(f.root.join("bin/interlock-bash")), &script);
+    assert_eq!(o.status.code(), Some(3), "{:?} {}", o.status, stderr(&o));
+}
+
+#[test]
+fn a_shell_killed_by_a_signal_is_reported_as_that_signal() {
+    let f = fx();
+    let o = common::output_with_stdin(
+        &mut f.cmd(f.root.join("bin/interlock-bash")),
+        b"kill -TERM $$\n",
+    );
+    assert_eq!(o.status.signal(), Some(SIGTERM), "{:?}", o.status);
+}
+
+#[test]
+fn a_session_kept_open_over_a_pipe_answers_each_command_as_it_comes() {
+    use std::io::BufRead;
+    let f = fx();
+    let mut child = f
+        .cmd(f.root.join("bin/interlock-bash"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    // An agent's persistent shell: write a command, wait for its answer.
+    input.write_all(b"echo ready\n").unwrap();
+    input.flush().unwrap();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    // A refused command is not passed on; the session goes on.
+    input
+        .write_all(b"kubectl delete ns prod; echo after-the-block\n")
+        .unwrap();
+    input.write_all(b"kubectl get pods; echo done\n").unwrap();
+    input.flush().unwrap();
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "done\n", "the refused line's own echo must not run");
+    assert_eq!(f.argv().unwrap(), ["get", "pods"]);
+    // A command spread over writes runs once it is whole.
+    input.write_all(b"for i in 1 2; do\n").unwrap();
+    input.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    input.write_all(b"echo loop$i\ndone\n").unwrap();
+    input.flush().unwrap();
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "loop1\nloop2\n");
+    drop(input);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    assert!(
+        err.contains("interlock: blocked by kubectl-delete-namespace"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_login_shell_keeps_the_shims_after_a_profile_resets_path() {
+    let f = fx();
+    // Debian's /etc/profile resets PATH; so does this user's profile, for any bash.
+    std::fs::write(
+        f.root.join(".profile"),
+        format!("PATH={}:/usr/bin:/bin\n", f.real.display()),
+    )
+    .unwrap();
+    let script = f.root.join("deploy.sh");
+    std::fs::write(&script, "kubectl delete ns prod\n").unwrap();
+    for args in [
+        vec!["-lc".to_owned(), format!("sh {}", script.display())],
+        vec!["-c".into(), "-l".into(), format!("sh {}", script.display())],
+        vec![
+            "--login".into(),
+            "-c".into(),
+            format!("sh {}", script.display()),
+        ],
+    ] {
+        let o = f
+            .cmd(f.root.join("bin/interlock-bash"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(100), "{args:?}: {}", stderr(&o));
+        assert!(f.argv().is_none(), "{args:?}: the real kubectl ran");
+    }
+    // The caller's own BASH_ENV is kept (outside a session nothing removes it).
+    std::fs::write(f.root.join("mine.sh"), "MINE=read\n").unwrap();
+    let o = f
+        .cmd(f.root.join("bin/interlock-bash"))
+        .args(["-lc", "echo \"$MINE $BASH_ENV\""])
+        .env("BASH_ENV", f.root.join("mine.sh"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&o),
+        format!("read {}\n", f.root.join("mine.sh").display()),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn run_sets_shell_returns_the_agents_status_and_refuses_without_shims() {
+    let f = fx();
+    let o = f
+        .cmd(BIN)
+        .args(["run", "--", "sh", "-c", "echo \"$SHELL\"; exit 42"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(42), "{}", stderr(&o));
+    assert!(
+        stdout(&o).trim_end().ends_with("/interlock-bash")
+            || stdout(&o).trim_end().ends_with("/interlock"),
+        "{}",
+        stdout(&o)
+    );
+    let o = f
+        .cmd(BIN)
+        .args(["run", "--", "sh", "-c", "kill -TERM $$"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.signal(), Some(SIGTERM), "{:?}", o.status);
+    // No shims: refused, unless asked for knowingly.
+    let o = f
+        .cmd(BIN)
+        .env_remove("INTERLOCK_SHIMS_DIR")
+        .args(["run", "--", "sh", "-c", "echo started"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty());
+    assert!(stderr(&o).contains("no shims directory"), "{}", stderr(&o));
+    let o = f
+        .cmd(BIN)
+        .env_remove("INTERLOCK_SHIMS_DIR")
+        .args(["run", "--no-shims", "--", "sh", "-c", "echo started"])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&o), "started\n", "{}", stderr(&o));
+}
+
+#[test]
+fn interlock_zsh_without_a_zsh_is_not_bash() {
+    let f = fx();
+    if std::path::Path::new("/bin/zsh").exists() || std::path::Path::new("/usr/bin/zsh").exists() {
+        eprintln!("NOTE: skipping: zsh is installed here");
+        return;
+    }
+    f.link_bin("bin/interlock-zsh");
+    let o = f
+        .cmd(f.root.join("bin/interlock-zsh"))
+        .args(["-c", "echo ran"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty());
+    assert!(stderr(&o).contains("no real zsh"), "{}", stderr(&o));
 }

@@ -77,6 +77,10 @@ pub struct RunArgs {
     /// agent, so it owns no credentials and cannot write interlock's files.
     #[arg(long, value_name = "NAME")]
     pub user: Option<String>,
+    /// Start even without a shims directory: the session is then guarded only where
+    /// the agent runs commands through interlock's shell (tools run directly are not).
+    #[arg(long)]
+    pub no_shims: bool,
     /// The agent to start, and its arguments.
     #[arg(
         last = true,
@@ -134,6 +138,7 @@ pub fn main(args: Vec<OsString>) -> u8 {
             &crate::entry::run::RunOptions {
                 allow_new_privs: a.allow_new_privs,
                 explain_env: a.explain_env,
+                no_shims: a.no_shims,
                 user: a.user.clone(),
             },
             &a.agent,

@@ -61,7 +61,31 @@ pub struct Ask {
 
 /// An argv for people: shell-quoted, secrets redacted.
 pub fn shown(argv: &[String]) -> String {
-    shell_words::join(redact_argv(argv))
+    clip(shell_words::join(redact_argv(argv)))
+}
+
+/// The longest command a message shows whole; a longer one (a script that could not
+/// be parsed) shows its start and end and how long it is.
+const SHOWN_MAX: usize = 2000;
+
+fn clip(text: String) -> String {
+    if text.len() <= SHOWN_MAX {
+        return text;
+    }
+    let floor = |mut i: usize| {
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let head = floor(SHOWN_MAX * 3 / 4);
+    let tail = floor(text.len() - SHOWN_MAX / 8);
+    format!(
+        "{} [... {} bytes in all, shortened here ...] {}",
+        &text[..head],
+        text.len(),
+        &text[tail..]
+    )
 }
 
 /// The first line and the command line every message starts with.
@@ -323,4 +347,18 @@ pub fn not_approved(ask: &Ask, why: &str, todo: &str) -> Outcome {
             message,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_command_is_shortened_in_messages() {
+        let long = format!("echo {}é", "x".repeat(300_000));
+        let s = shown(&[long]);
+        assert!(s.len() < 2 * SHOWN_MAX, "{}", s.len());
+        assert!(s.contains("bytes in all, shortened"), "{s}");
+        assert_eq!(shown(&["ls".into(), "-la".into()]), "ls -la");
+    }
 }

@@ -70,9 +70,21 @@ pub fn doctor(env: &Env) -> u8 {
                     missing_shims.push(tool.clone());
                 }
                 match exec::find_real(&tool) {
-                    Ok(_) => found.push(tool),
+                    Ok(p) => found.push(format!("{tool} ({})", p.display())),
                     Err(_) => absent.push(tool),
                 }
+            }
+            let others = exec::other_shims_dirs(&path, &shims);
+            if !others.is_empty() {
+                r.bad(format!(
+                    "another interlock's shims are on PATH too ({}): two installs judge every command twice and may disagree; \
+                     take them off PATH, or uninstall that copy (its install.sh --uninstall)",
+                    others
+                        .iter()
+                        .map(|d| d.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
             }
             if missing_shims.is_empty() {
                 r.ok("every guarded tool has a shim");
@@ -146,7 +158,9 @@ pub fn doctor(env: &Env) -> u8 {
     {
         Ok(_) => r.ok("/dev/tty opens, so confirmations can be asked at this terminal"),
         Err(e) => r.bad(format!(
-            "/dev/tty cannot be opened ({e}): no terminal to ask a human at; confirmations will fall back to their rules' fallback"
+            "/dev/tty cannot be opened ({e}): no terminal to ask a human at; confirmations fall back to the approvals queue \
+             (a human approves with `interlock approve ID` in their own terminal) and, when nobody answers, to their rules' fallback. \
+             Run `interlock doctor` in your own terminal to check the prompt"
         )),
     }
 

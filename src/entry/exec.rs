@@ -37,6 +37,20 @@ fn is_self(p: &Path, me: Option<&Path>) -> bool {
     me.is_some_and(|m| p.canonicalize().is_ok_and(|c| c == m))
 }
 
+/// Whether `p` leads to an interlock binary, this one or another install's: a shim of
+/// a second install found on PATH would send the call back into interlock.
+fn is_any_interlock(p: &Path, me: Option<&Path>) -> bool {
+    let Ok(c) = p.canonicalize() else {
+        return false;
+    };
+    if me.is_some_and(|m| c == m) {
+        return true;
+    }
+    c.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n == "interlock" || crate::entry::SHELL_NAMES.contains(&n))
+}
+
 /// Whether `p` is interlock itself (through any number of symlinks).
 pub fn is_interlock(p: &Path) -> bool {
     is_self(p, self_exe().as_deref())
@@ -80,8 +94,9 @@ fn path_var() -> OsString {
 }
 
 /// Looks `tool` up on PATH minus every shims directory: the configured one, and any
-/// directory whose `tool` entry is interlock itself. Candidates that are interlock or
-/// not executable are skipped. On failure, returns the directories looked in.
+/// directory whose `tool` entry leads to an interlock binary (this install's or
+/// another's). Candidates that are interlock or not executable are skipped. On
+/// failure, returns the directories looked in.
 pub fn find_real(tool: &str) -> Result<PathBuf, Vec<PathBuf>> {
     find_real_in(tool, &path_var())
 }
@@ -101,7 +116,7 @@ pub fn find_real_in(tool: &str, path: &OsStr) -> Result<PathBuf, Vec<PathBuf>> {
             continue;
         }
         let candidate = dir.join(tool);
-        if is_self(&candidate, me.as_deref()) {
+        if is_any_interlock(&candidate, me.as_deref()) {
             continue;
         }
         if looked.contains(&dir) {
@@ -113,6 +128,35 @@ pub fn find_real_in(tool: &str, path: &OsStr) -> Result<PathBuf, Vec<PathBuf>> {
         }
     }
     Err(looked)
+}
+
+/// Directories on `path`, other than `ours`, that hold shims of an interlock (a second
+/// install's): a directory whose entries lead to an interlock binary.
+pub fn other_shims_dirs(path: &str, ours: &Path) -> Vec<PathBuf> {
+    let ours = ours.canonicalize().unwrap_or_else(|_| ours.to_path_buf());
+    let me = self_exe();
+    let mut out: Vec<PathBuf> = Vec::new();
+    for dir in std::env::split_paths(path) {
+        let canon = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+        if canon == ours || out.contains(&canon) {
+            continue;
+        }
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let shim_here = entries.filter_map(Result::ok).take(500).any(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name != "interlock"
+                && !crate::entry::SHELL_NAMES.contains(&name.as_ref())
+                && e.file_type().is_ok_and(|t| t.is_symlink())
+                && is_any_interlock(&e.path(), me.as_deref())
+        });
+        if shim_here {
+            out.push(canon);
+        }
+    }
+    out
 }
 
 /// `interlock: TOOL: not installed (looked in: A:B)`.
@@ -215,6 +259,14 @@ impl ExecEnvBuilder {
                 CString::new(b).ok()
             })
             .collect()
+    }
+
+    /// A `Command` for `path` with exactly this environment, for children whose exit
+    /// status interlock reads (previews).
+    pub fn command(&self, path: &Path) -> std::process::Command {
+        let mut c = std::process::Command::new(path);
+        c.env_clear().envs(self.vars.iter().map(|(k, v)| (k, v)));
+        c
     }
 
     /// Replaces this process with `path`, argv exactly as given (argv[0] included).

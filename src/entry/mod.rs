@@ -49,6 +49,16 @@ pub fn mode(args: &[OsString]) -> Mode {
     if SHELL_NAMES.contains(&name.as_str()) {
         return Mode::Shell;
     }
+    // `-interlock`: started as someone's login shell.
+    let login = args.first().is_some_and(|a| {
+        let b = a.as_bytes();
+        b.rsplit(|c| *c == b'/')
+            .next()
+            .is_some_and(|n| n.starts_with(b"-"))
+    });
+    if login && name.starts_with("interlock") {
+        return Mode::Shell;
+    }
     if !name.starts_with("interlock") {
         return Mode::Shim;
     }
@@ -58,16 +68,29 @@ pub fn mode(args: &[OsString]) -> Mode {
     }
 }
 
-/// A bash-style first argument: `-c`, `-lc`, `-l`, `--login`, `-e`, `-o`, `-i`, `-s`,
-/// or a cluster of such letters (`-ec`). `-h` and `-V` stay clap's.
+/// A bash-style first argument: `-c`, `-lc`, `-l`, `--login`, `-e`, `-o`, `-O`, `+o`,
+/// `-i`, `-s`, `-x`, ..., or a cluster of such letters (`-ec`). `-h` and `-V` stay
+/// clap's (`--help`, `--version` too).
 fn is_shell_flag(a: &[u8]) -> bool {
-    if matches!(a, b"--login" | b"--noprofile" | b"--norc") {
+    if matches!(
+        a,
+        b"--login"
+            | b"--noprofile"
+            | b"--norc"
+            | b"--posix"
+            | b"--restricted"
+            | b"--verbose"
+            | b"--noediting"
+            | b"--rcfile"
+            | b"--init-file"
+    ) {
         return true;
     }
-    match a.strip_prefix(b"-") {
-        Some(rest) if !rest.is_empty() && !rest.starts_with(b"-") => {
-            rest.iter().all(|c| b"celiosuvx".contains(c))
-        }
+    let rest = a.strip_prefix(b"-").or_else(|| a.strip_prefix(b"+"));
+    match rest {
+        Some(rest) if !rest.is_empty() && !rest.starts_with(b"-") => rest
+            .iter()
+            .all(|c| b"abcefiklmnoprstuvxBCEHOPT".contains(c)),
         _ => false,
     }
 }
@@ -115,5 +138,13 @@ mod tests {
         assert_eq!(m(&["interlock", "-V"]), Mode::Cli);
         assert_eq!(m(&["interlock", "--help"]), Mode::Cli);
         assert_eq!(m(&["interlock"]), Mode::Cli);
+        // A login shell named `-interlock`, and the rest of bash's options.
+        assert_eq!(m(&["-interlock"]), Mode::Shell);
+        assert_eq!(m(&["/usr/local/bin/-interlock"]), Mode::Shell);
+        assert_eq!(m(&["interlock", "-O", "extglob", "-c", "x"]), Mode::Shell);
+        assert_eq!(m(&["interlock", "+o", "history"]), Mode::Shell);
+        assert_eq!(m(&["interlock", "-x"]), Mode::Shell);
+        assert_eq!(m(&["interlock", "--noprofile", "--norc"]), Mode::Shell);
+        assert_eq!(m(&["interlock", "--version"]), Mode::Cli);
     }
 }

@@ -71,14 +71,27 @@ pub fn prepare(entry: Entry, v: &mut Verdict, env: &Env) -> Result<Recorder, Ref
     if let Err(e) = governance::govern(v, env, Timestamp::now(), layer) {
         if !blocked {
             // A config file that does not load is a usage error, as a rules file is.
-            let code = match e {
-                governance::GovernanceError::Config(_) => exit::USAGE,
-                _ => exit::INTERNAL,
+            let (code, why) = match e {
+                governance::GovernanceError::Config(_) => (
+                    exit::USAGE,
+                    "interlock reads config.toml to check change freezes and the speed brake before a risky command runs",
+                ),
+                governance::GovernanceError::Freeze(_) => (
+                    exit::INTERNAL,
+                    "interlock checks the change freezes in config.toml before a risky command runs",
+                ),
+                governance::GovernanceError::Brake(_) | governance::GovernanceError::NoStateDir => {
+                    (
+                        exit::INTERNAL,
+                        "interlock counts risky commands for the speed brake in its state directory before one runs; \
+                     it must be writable (mkdir -p -m 700 the directory, or fix its owner)",
+                    )
+                }
             };
             return Err(Refusal {
                 code,
                 message: format!(
-                    "interlock: not run: {e}\n  interlock reads config.toml to check change freezes and the speed brake before a risky command runs.\n  \
+                    "interlock: not run: {e}\n  {why}.\n  \
                      to do: fix the problem above (see `interlock doctor`), then retry\n"
                 ),
             });

@@ -50,6 +50,8 @@ pub struct RunOptions {
     pub explain_env: bool,
     /// Drop from root to this user before starting the agent.
     pub user: Option<String>,
+    /// Start without a shims directory (only the shell mode guards the session).
+    pub no_shims: bool,
 }
 
 /// A fresh session id: 16 random bytes from the kernel, in hex.
@@ -91,11 +93,18 @@ pub fn run(opts: &RunOptions, agent: &[OsString]) -> u8 {
     let mut env: EnvList = std::env::vars_os().collect();
     match exec::shims_dir() {
         Some(shims) => set(&mut env, "PATH", exec::path_with_shims(&shims)),
-        None => eprintln!(
-            "interlock: warning: no shims directory found, so only the shell is guarded, not tools run directly; \
-             run install.sh or set {}",
-            exec::SHIMS_DIR_VAR
+        None if opts.no_shims => eprintln!(
+            "interlock run: no shims directory (--no-shims): only commands run through interlock's shell are judged, not tools the agent runs directly"
         ),
+        None => {
+            return session::refuse(
+                format_args!(
+                    "no shims directory found (neither {} is set nor does <bin>/../lib/interlock/shims exist), so tools the agent runs directly would not be judged",
+                    exec::SHIMS_DIR_VAR
+                ),
+                "install with ./install.sh (it creates the shims), or set INTERLOCK_SHIMS_DIR; --no-shims starts the session guarded only by the shell",
+            );
+        }
     }
     let shell = exec::bin_dir()
         .map(|d| d.join("interlock-bash"))
