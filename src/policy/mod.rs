@@ -443,6 +443,18 @@ fn flag_matches(pattern: &str, opt: &args::Opt<'_>, ic: bool) -> bool {
     if glob::matches(pattern, &opt.name, ic) {
         return true;
     }
+    // git and the GNU tools take any unambiguous start of a long option (`git push
+    // --forc`): a start of the one a rule names counts as it. Where the start is
+    // ambiguous the tool refuses the command, so counting it costs nothing.
+    let literal = &pattern[..pattern.find(['*', '?', '[', '=']).unwrap_or(pattern.len())];
+    if let Some(given) = opt.name.strip_prefix("--")
+        && given.len() >= 2
+        && literal.len() > 2
+        && literal.starts_with("--")
+        && literal[2..].starts_with(given)
+    {
+        return true;
+    }
     match opt.value {
         Some(v) if pattern.contains('=') => {
             glob::matches(pattern, &format!("{}={v}", opt.name), ic)
