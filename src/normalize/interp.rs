@@ -105,6 +105,44 @@ pub(super) fn interpreter(name: &str, args: &[Word], ctx: &Ctx<'_>, out: &mut Ve
     }
 }
 
+/// The inline code an interpreter command runs, when it is written out literally:
+/// `python3 -c CODE`, `perl -e CODE`, an awk program, or a literal script on stdin.
+pub fn inline_code(program: &str, args: &[Word], stdin: &Stdin) -> Option<String> {
+    if is_awk(program) {
+        return awk_program(args)
+            .filter(|w| w.literal)
+            .map(|w| w.text.clone());
+    }
+    let code_opts = lookup(program)?;
+    let mut saw_file = false;
+    for (i, w) in args.iter().enumerate() {
+        let t = w.text.as_str();
+        if code_opts.contains(&t) {
+            return args
+                .get(i + 1)
+                .filter(|w| w.literal)
+                .map(|w| w.text.clone());
+        }
+        if let Some(opt) = code_opts
+            .iter()
+            .find(|o| o.len() == 2 && t.starts_with(**o) && t.len() > 2)
+        {
+            return w.literal.then(|| t[opt.len()..].to_owned());
+        }
+        if t == "-" {
+            break;
+        }
+        if !t.starts_with('-') {
+            saw_file = true;
+            break;
+        }
+    }
+    match stdin {
+        Stdin::Literal(text) if !saw_file => Some(text.clone()),
+        _ => None,
+    }
+}
+
 /// The program text of an awk command line: the first operand after the options,
 /// unless `-f FILE` names a program file (not visible here; the shims still guard
 /// what it runs).
@@ -406,6 +444,26 @@ fn sweep_literals(text: &str, via: &[String], ctx: &Ctx<'_>, out: &mut Vec<Comma
 /// (with backslash escapes), and perl's and ruby's `q(...)`, `qq{...}`, `%q[...]`,
 /// `%Q<...>`.
 fn string_literals(text: &str) -> Vec<String> {
+    literal_spans(text).into_iter().map(|(_, _, l)| l).collect()
+}
+
+/// The string literals of inline code, and the code with each literal's content blanked
+/// (its quotes kept), so calls can be looked for without matching text inside strings.
+pub fn literals_and_code(text: &str) -> (Vec<String>, String) {
+    let spans = literal_spans(text);
+    let mut code = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end, _) in &spans {
+        code.push_str(&text[at..*start]);
+        code.extend(std::iter::repeat_n(' ', text[*start..*end].chars().count()));
+        at = *end;
+    }
+    code.push_str(&text[at..]);
+    (spans.into_iter().map(|(_, _, l)| l).collect(), code)
+}
+
+/// Each literal as (start of its content, end of its content, its text).
+fn literal_spans(text: &str) -> Vec<(usize, usize, String)> {
     let b = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -414,7 +472,7 @@ fn string_literals(text: &str) -> Vec<String> {
         let word_before = i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
         if c == b'"' || c == b'\'' {
             let (lit, end) = quoted(text, i + 1, c, None);
-            out.push(unescape(&lit));
+            out.push((i + 1, (i + 1 + lit.len()).min(b.len()), unescape(&lit)));
             i = end;
             continue;
         }
@@ -443,7 +501,7 @@ fn string_literals(text: &str) -> Vec<String> {
             if let Some(close) = close {
                 let nest = (close != open).then_some(open);
                 let (lit, end) = quoted(text, open_at + 1, close, nest);
-                out.push(lit);
+                out.push((open_at + 1, (open_at + 1 + lit.len()).min(b.len()), lit));
                 i = end;
                 continue;
             }
