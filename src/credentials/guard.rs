@@ -396,8 +396,12 @@ impl Walk<'_> {
     fn redirects(&self, cmd: &Command) -> Option<Finding> {
         cmd.redirects
             .iter()
-            // `2>/dev/null` is everywhere; skip it before working out any path.
-            .filter(|r| r.kind.writes() && !r.target.text.starts_with("/dev/"))
+            // `2>/dev/null` is everywhere; skip it before working out any path (but not
+            // `/dev/../home/...`).
+            .filter(|r| {
+                let t = &r.target.text;
+                r.kind.writes() && (!t.starts_with("/dev/") || t.contains(".."))
+            })
             .find_map(|r| {
                 let (k, _) = self.kind(&r.target.text, false)?;
                 Some(finding(

@@ -287,8 +287,26 @@ impl Walker {
                     }
                     ast::IoFileRedirectKind::Append => RedirectKind::Append,
                     ast::IoFileRedirectKind::ReadAndWrite => RedirectKind::ReadWrite,
-                    ast::IoFileRedirectKind::DuplicateInput
-                    | ast::IoFileRedirectKind::DuplicateOutput => {
+                    ast::IoFileRedirectKind::DuplicateInput => {
+                        if let ast::IoFileRedirectTarget::Duplicate(w) = target {
+                            self.word(w)?;
+                        }
+                        return Ok(());
+                    }
+                    ast::IoFileRedirectKind::DuplicateOutput => {
+                        // `>&WORD` copies a descriptor only when WORD is a number (or
+                        // `-`); anything else is a file bash opens for writing, as with
+                        // `&>` (and `1>&FILE` too).
+                        if let ast::IoFileRedirectTarget::Duplicate(w) = target {
+                            let target = self.word(w)?;
+                            if !duplicates_fd(&target) {
+                                cmd.redirects.push(Redirect {
+                                    fd: *fd,
+                                    kind: RedirectKind::Write,
+                                    target,
+                                });
+                            }
+                        }
                         return Ok(());
                     }
                 };
@@ -353,6 +371,12 @@ impl Walker {
         }
         Ok(())
     }
+}
+
+/// True when a `>&` target names a file descriptor (`2`, `3-`, `-`), not a file.
+fn duplicates_fd(w: &Word) -> bool {
+    let t = w.text.strip_suffix('-').unwrap_or(&w.text);
+    w.literal && !w.pattern && t.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// What a command writes to stdout, when the script shows it: `echo`/`printf` of literal
