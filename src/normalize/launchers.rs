@@ -682,6 +682,10 @@ pub(super) fn unwrap(
         "flock" => flock(args, ctx, carry, out),
         "npx" | "pnpx" | "bunx" => npx(args, ctx, carry, out),
         "split" => split(args, ctx, out),
+        "tar" => {
+            tar_cmds(args, ctx, out);
+            Unwrapped::NotALauncher
+        }
         "eval" => {
             let text = args
                 .iter()
@@ -1127,6 +1131,111 @@ fn split(args: &[Word], ctx: &Ctx<'_>, out: &mut Vec<Command>) -> Unwrapped {
     }
     Unwrapped::Done
 }
+
+/// tar runs command lines of its own: `--to-command`, `-I`/`--use-compress-program`,
+/// `-F`/`--info-script` and `--checkpoint-action=exec=`.
+fn tar_cmds(args: &[Word], ctx: &Ctx<'_>, out: &mut Vec<Command>) {
+    let words = tar_args(args);
+    let s = TAR.scan(&words);
+    for code in s
+        .values("to-command")
+        .chain(s.values("I"))
+        .chain(s.values("F"))
+    {
+        run_code(code, "tar", ctx, out);
+    }
+    for a in s.values("checkpoint-action") {
+        if let Some(c) = a.text.strip_prefix("exec=") {
+            let code = Word {
+                text: c.to_owned(),
+                ..a.clone()
+            };
+            run_code(&code, "tar --checkpoint-action", ctx, out);
+        }
+    }
+}
+
+/// tar's old-style first word (`tar czf out.tgz dir`) as separate options, so it reads
+/// with the same grammar as `tar -c -z -f out.tgz dir`: each letter that takes a value
+/// takes the next word after the first, in order.
+pub(crate) fn tar_args(args: &[Word]) -> Vec<Word> {
+    const TAKES_VALUE: &str = "fCbTXgIKNVLFH";
+    let Some(first) = args.first() else {
+        return Vec::new();
+    };
+    let t = first.text.as_str();
+    if t.is_empty() || !t.chars().all(|c| c.is_ascii_alphabetic()) {
+        return args.to_vec();
+    }
+    let mut out = Vec::new();
+    let mut next = 1;
+    for c in t.chars() {
+        out.push(Word {
+            text: format!("-{c}"),
+            ..first.clone()
+        });
+        if TAKES_VALUE.contains(c)
+            && let Some(v) = args.get(next)
+        {
+            out.push(v.clone());
+            next += 1;
+        }
+    }
+    out.extend(args.iter().skip(next).cloned());
+    out
+}
+
+pub(crate) const TAR: Grammar = Grammar::new(
+    "Acdrtuxf:C:b:T:X:g:I:K:N:V:L:F:H:zjJZavkmOpPsSWhiBlUw",
+    &[
+        "file=/f",
+        "directory=/C",
+        "create/c",
+        "extract/x",
+        "get/x",
+        "list/t",
+        "append/r",
+        "update/u",
+        "concatenate/A",
+        "catenate/A",
+        "delete",
+        "diff/d",
+        "compare/d",
+        "to-stdout/O",
+        "remove-files",
+        "files-from=/T",
+        "exclude-from=/X",
+        "exclude=",
+        "listed-incremental=/g",
+        "use-compress-program=/I",
+        "starting-file=/K",
+        "newer=/N",
+        "after-date=/N",
+        "label=/V",
+        "tape-length=/L",
+        "info-script=/F",
+        "new-volume-script=/F",
+        "format=/H",
+        "to-command=",
+        "checkpoint-action=",
+        "transform=",
+        "xform=",
+        "owner=",
+        "group=",
+        "mode=",
+        "mtime=",
+        "strip-components=",
+        "blocking-factor=/b",
+        "one-top-level?",
+        "overwrite",
+        "keep-old-files/k",
+        "verbose/v",
+        "gzip/z",
+        "bzip2/j",
+        "xz/J",
+        "auto-compress/a",
+    ],
+);
 
 pub(crate) const SPLIT: Grammar = Grammar::new(
     "a:b:C:del:n:t:ux",

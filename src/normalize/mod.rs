@@ -6,7 +6,9 @@ mod getopt;
 mod interp;
 mod launchers;
 
+pub(crate) use getopt::{Grammar, Scan};
 pub use interp::{inline_code, literals_and_code};
+pub(crate) use launchers::{SCRIPT, SPLIT, TAR, tar_args};
 
 use crate::parse::{self, ParseFailure, Redirect, SimpleCommand, Stdin, Word};
 

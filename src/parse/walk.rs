@@ -138,8 +138,22 @@ impl Walker {
             C::BraceGroup(b) => self.compound_list(&b.list),
             C::Subshell(s) => self.compound_list(&s.list),
             C::ForClause(f) => {
-                for v in f.values.iter().flatten() {
-                    self.word(v)?;
+                // The loop variable takes each value in turn: an assignment of every one,
+                // so later `$NAME`s can be read.
+                let mut assign = SimpleCommand::default();
+                match &f.values {
+                    Some(values) => {
+                        for v in values {
+                            let w = self.word(v)?;
+                            assign.assignments.push((f.variable_name.clone(), w));
+                        }
+                    }
+                    None => assign
+                        .assignments
+                        .push((f.variable_name.clone(), Word::unknown("$@"))),
+                }
+                if !assign.assignments.is_empty() {
+                    self.out.push(assign);
                 }
                 self.compound_list(&f.body.list)
             }
@@ -263,7 +277,20 @@ impl Walker {
                         .split_once('=')
                         .map(|(_, v)| v.to_owned())
                         .unwrap_or_default();
-                    cmd.assignments.push((name, Word { text, ..value }));
+                    // `NAME+=value` extends the old value; say so in the value.
+                    let (text, literal) = if a.append {
+                        (format!("${name}{text}"), false)
+                    } else {
+                        (text, value.literal)
+                    };
+                    cmd.assignments.push((
+                        name,
+                        Word {
+                            text,
+                            literal,
+                            ..value
+                        },
+                    ));
                 } else {
                     // `export X=...`, `declare ...`: an ordinary argument.
                     cmd.words.push(value);
