@@ -456,6 +456,13 @@ struct Changes {
     persistent: bool,
 }
 
+/// File tools handled in code rather than by the `WRITERS` table.
+const OTHER_WRITERS: &[&str] = &[
+    "mv", "cp", "install", "ln", "rsync", "scp", "dd", "sed", "perl", "ruby", "awk", "gawk",
+    "find", "tar", "curl", "wget", "unzip", "cpio", "zip", "patch", "git", "gio", "mount",
+    "sqlite3",
+];
+
 /// Builtins that declare variables from `NAME=value` operands.
 const DECLARES: &[&str] = &["export", "declare", "typeset", "readonly", "local"];
 
@@ -474,25 +481,16 @@ impl Walk<'_> {
 
     /// Checks one command. `guarded` says whether a program has interlock rules.
     pub fn check(&mut self, cmd: &Command, guarded: &dyn Fn(&str) -> bool) -> Option<Finding> {
-        let cwd = self.cwd();
-        if let Some(f) = self.redirects(cmd, cwd.as_deref()) {
+        if let Some(f) = self.redirects(cmd) {
             return Some(f);
         }
         if let Some(f) = self.variables(cmd, guarded) {
             return Some(f);
         }
-        if cmd.program.is_empty() {
+        if cmd.program.is_empty() || cmd.problem.is_some() {
             return None;
         }
-        if cmd.problem.is_some() {
-            return None;
-        }
-        // `env -C DIR`, `sudo -D DIR`: the command's own paths are read against DIR.
-        let here = match &cmd.dir {
-            Some(d) => self.resolve_dir(&d.text, cwd.as_deref()),
-            None => cwd,
-        };
-        self.program(cmd, here.as_deref())
+        self.program(cmd)
     }
 
     // --- words into paths
@@ -656,7 +654,8 @@ impl Walk<'_> {
         from.map(|f| normalize(&format!("{f}/{t}")))
     }
 
-    fn redirects(&self, cmd: &Command, cwd: Option<&str>) -> Option<Finding> {
+    fn redirects(&self, cmd: &Command) -> Option<Finding> {
+        let mut cwd: Option<Option<String>> = None;
         cmd.redirects
             .iter()
             // `2>/dev/null` is everywhere; skip it before working out any path (but not
@@ -666,9 +665,10 @@ impl Walk<'_> {
                 r.kind.writes() && (!t.starts_with("/dev/") || t.contains(".."))
             })
             .find_map(|r| {
+                let cwd = cwd.get_or_insert_with(|| self.cwd());
                 self.hit_at(
                     [r.target.text.as_str()],
-                    cwd,
+                    cwd.as_deref(),
                     false,
                     "writing to",
                     " through a redirection",
@@ -1029,12 +1029,9 @@ impl Walk<'_> {
 
     // --- programs that write files
 
-    fn program(&mut self, cmd: &Command, dir: Option<&str>) -> Option<Finding> {
+    fn program(&mut self, cmd: &Command) -> Option<Finding> {
         let p = cmd.program.as_str();
         let args = &cmd.args;
-        let hit = |words: &mut dyn Iterator<Item = &str>, tree: bool, verb: &str| {
-            self.hit_at(words, dir, tree, verb, "")
-        };
         if matches!(p, "cd" | "pushd" | "popd") {
             let ops = operands(args);
             self.moves(p, &ops);
@@ -1043,6 +1040,25 @@ impl Walk<'_> {
         if p.starts_with("interlock") {
             return interlock_itself(args);
         }
+        let code = crate::normalize::inline_code(p, args, &cmd.stdin);
+        let writes_files = code.is_some()
+            || WRITERS.iter().any(|w| w.names.contains(&p))
+            || EDITORS.contains(&p)
+            || OTHER_WRITERS.contains(&p);
+        // Most commands write nothing: the protected locations are not even worked out.
+        if !writes_files {
+            return None;
+        }
+        // `env -C DIR`, `sudo -D DIR`: the command's own paths are read against DIR.
+        let cwd = self.cwd();
+        let here = match &cmd.dir {
+            Some(d) => self.resolve_dir(&d.text, cwd.as_deref()),
+            None => cwd,
+        };
+        let dir = here.as_deref();
+        let hit = |words: &mut dyn Iterator<Item = &str>, tree: bool, verb: &str| {
+            self.hit_at(words, dir, tree, verb, "")
+        };
         if let Some(w) = WRITERS.iter().find(|w| w.names.contains(&p)) {
             let s = w.opts.scan(args);
             let tree = w.tree
@@ -1071,7 +1087,7 @@ impl Walk<'_> {
             let mut all = written.into_iter().chain(from_opts).chain(defaults);
             return hit(&mut all, tree, w.verb);
         }
-        if let Some(code) = crate::normalize::inline_code(p, args, &cmd.stdin)
+        if let Some(code) = code
             && let Some(f) = self.code_writes(p, &code, dir)
         {
             return Some(f);
