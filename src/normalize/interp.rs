@@ -11,43 +11,215 @@ use super::launchers::{Ctx, nested};
 use super::{Command, Problem};
 use crate::parse::{SimpleCommand, Stdin, Word};
 
-/// Interpreter names and the options that introduce inline code.
-const INTERPRETERS: &[(&str, &[&str])] = &[
-    ("python", &["-c"]),
-    ("pypy", &["-c"]),
-    ("perl", &["-e", "-E"]),
-    ("ruby", &["-e"]),
-    ("node", &["-e", "--eval", "-p", "--print"]),
-    ("nodejs", &["-e", "--eval", "-p", "--print"]),
-    ("deno", &["eval"]),
-    ("bun", &["-e", "--eval"]),
-    ("php", &["-r"]),
-    ("lua", &["-e"]),
-    ("Rscript", &["-e"]),
-    ("tclsh", &[]),
-    ("osascript", &["-e"]),
-    // awk's program is its first operand, not an option's value: see `awk_program`.
-    ("awk", &[]),
-    ("gawk", &[]),
-    ("mawk", &[]),
-    ("nawk", &[]),
+/// How an interpreter's command line gives it code.
+struct Spec {
+    name: &'static str,
+    /// Short options whose value is the code (`-c`, `-e`), in a cluster too (`-Ic`, `-le`).
+    code: &'static str,
+    /// Long options (or a subcommand) whose value is the code.
+    code_long: &'static [&'static str],
+    /// Short options that take a value: the rest of the word, or the next word.
+    values: &'static str,
+    /// Short options whose value is only ever attached (the rest of the word).
+    attached: &'static str,
+    /// Short options that take the digits after them (perl's `-l`, `-0`).
+    digits: &'static str,
+    /// Short options that run a named module or file (`python -m`): no inline code.
+    runs_file: &'static str,
+    /// Long options that take the next word as their value.
+    long_values: &'static [&'static str],
+    /// The code is never attached to its option: node's `-pe CODE` is `-p -e CODE`.
+    separate_code: bool,
+}
+
+const fn spec(name: &'static str, code: &'static str, code_long: &'static [&'static str]) -> Spec {
+    Spec {
+        name,
+        code,
+        code_long,
+        values: "",
+        attached: "",
+        digits: "",
+        runs_file: "",
+        long_values: &[],
+        separate_code: false,
+    }
+}
+
+/// Interpreters and the options that introduce inline code. awk's program is its first
+/// operand, not an option's value: see `awk_program`.
+const INTERPRETERS: &[Spec] = &[
+    Spec {
+        values: "WXQ",
+        runs_file: "m",
+        ..spec("python", "c", &[])
+    },
+    Spec {
+        values: "WXQ",
+        runs_file: "m",
+        ..spec("pypy", "c", &[])
+    },
+    Spec {
+        values: "I",
+        attached: "iMmxCdD",
+        digits: "l0",
+        ..spec("perl", "eE", &[])
+    },
+    Spec {
+        values: "IrCE",
+        attached: "FxTWK",
+        digits: "0",
+        long_values: &["--encoding"],
+        ..spec("ruby", "e", &[])
+    },
+    Spec {
+        values: "rC",
+        long_values: NODE_VALUES,
+        separate_code: true,
+        ..spec("node", "ep", &["--eval", "--print"])
+    },
+    Spec {
+        values: "rC",
+        long_values: NODE_VALUES,
+        separate_code: true,
+        ..spec("nodejs", "ep", &["--eval", "--print"])
+    },
+    spec("deno", "", &["eval"]),
+    Spec {
+        values: "r",
+        long_values: &["--preload", "--require", "--cwd", "--env-file"],
+        ..spec("bun", "e", &["--eval", "--print"])
+    },
+    Spec {
+        values: "cdz",
+        ..spec("php", "r", &[])
+    },
+    Spec {
+        values: "l",
+        ..spec("lua", "e", &[])
+    },
+    spec("Rscript", "e", &[]),
+    spec("tclsh", "", &[]),
+    Spec {
+        values: "ls",
+        ..spec("osascript", "e", &[])
+    },
+    spec("awk", "", &[]),
+    spec("gawk", "", &[]),
+    spec("mawk", "", &[]),
+    spec("nawk", "", &[]),
+];
+
+const NODE_VALUES: &[&str] = &[
+    "--require",
+    "--import",
+    "--input-type",
+    "--loader",
+    "--experimental-loader",
+    "--conditions",
+    "--env-file",
+    "--title",
 ];
 
 fn is_awk(name: &str) -> bool {
     matches!(name, "awk" | "gawk" | "mawk" | "nawk")
 }
 
-fn lookup(name: &str) -> Option<&'static [&'static str]> {
+fn lookup(name: &str) -> Option<&'static Spec> {
     // `python3`, `python3.12`, `perl5.36`: versioned names are the same interpreter.
     let base = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
     INTERPRETERS
         .iter()
-        .find(|(n, _)| *n == base || *n == name)
-        .map(|(_, o)| *o)
+        .find(|s| s.name == base || s.name == name)
 }
 
 pub(super) fn is_interpreter(name: &str) -> bool {
     lookup(name).is_some()
+}
+
+/// Where an interpreter's code comes from.
+enum Source {
+    Inline(Word),
+    /// A script file or module it is given by name: not visible here.
+    File,
+    /// Standard input (no code and no file, or `-`).
+    Stdin,
+}
+
+/// Reads the interpreter's options the way it does, clusters included, to find its code.
+fn source(spec: &Spec, args: &[Word]) -> Source {
+    let mut i = 0;
+    while let Some(w) = args.get(i) {
+        let t = w.text.as_str();
+        if t == "-" {
+            return Source::Stdin;
+        }
+        if t == "--" {
+            return if args.len() > i + 1 {
+                Source::File
+            } else {
+                Source::Stdin
+            };
+        }
+        if spec.code_long.contains(&t) {
+            return args
+                .get(i + 1)
+                .cloned()
+                .map_or(Source::Stdin, Source::Inline);
+        }
+        if let Some(v) = spec
+            .code_long
+            .iter()
+            .find_map(|o| t.strip_prefix(o).and_then(|r| r.strip_prefix('=')))
+        {
+            return Source::Inline(Word {
+                text: v.to_owned(),
+                ..w.clone()
+            });
+        }
+        if t.starts_with("--") {
+            i += if spec.long_values.contains(&t) { 2 } else { 1 };
+            continue;
+        }
+        if !t.starts_with('-') {
+            return Source::File;
+        }
+        let body = &t[1..];
+        let mut skip_next = false;
+        let mut chars = body.char_indices().peekable();
+        while let Some((j, c)) = chars.next() {
+            let rest = &body[j + c.len_utf8()..];
+            if spec.code.contains(c) {
+                if rest.is_empty() || spec.separate_code {
+                    return args
+                        .get(i + 1)
+                        .cloned()
+                        .map_or(Source::Stdin, Source::Inline);
+                }
+                return Source::Inline(Word {
+                    text: rest.to_owned(),
+                    ..w.clone()
+                });
+            }
+            if spec.runs_file.contains(c) {
+                return Source::File;
+            }
+            if spec.values.contains(c) {
+                skip_next = rest.is_empty();
+                break;
+            }
+            if spec.attached.contains(c) {
+                break;
+            }
+            if spec.digits.contains(c) {
+                while chars.peek().is_some_and(|(_, d)| d.is_ascii_digit()) {
+                    chars.next();
+                }
+            }
+        }
+        i += if skip_next { 2 } else { 1 };
+    }
+    Source::Stdin
 }
 
 pub(super) fn interpreter(name: &str, args: &[Word], ctx: &Ctx<'_>, out: &mut Vec<Command>) {
@@ -57,40 +229,11 @@ pub(super) fn interpreter(name: &str, args: &[Word], ctx: &Ctx<'_>, out: &mut Ve
         }
         return;
     }
-    let code_opts = lookup(name).unwrap_or(&[]);
-    let mut code: Option<&Word> = None;
-    let mut i = 0;
-    let mut saw_file = false;
-    while i < args.len() {
-        let t = args[i].text.as_str();
-        if code_opts.contains(&t) {
-            code = args.get(i + 1);
-            break;
-        }
-        // `-c'code'` and `-ecode` forms.
-        if let Some(opt) = code_opts
-            .iter()
-            .find(|o| o.len() == 2 && t.starts_with(**o) && t.len() > 2)
-        {
-            let w = Word {
-                text: t[opt.len()..].to_owned(),
-                ..args[i].clone()
-            };
-            scan(name, &w, ctx, out);
-            return;
-        }
-        if t == "-" {
-            break;
-        }
-        if !t.starts_with('-') {
-            saw_file = true;
-            break;
-        }
-        i += 1;
-    }
-    match code {
-        Some(c) => scan(name, c, ctx, out),
-        None if !saw_file => match ctx.stdin {
+    let Some(spec) = lookup(name) else { return };
+    match source(spec, args) {
+        Source::Inline(code) => scan(name, &code, ctx, out),
+        Source::File => {}
+        Source::Stdin => match ctx.stdin {
             Stdin::Literal(text) => scan(name, &Word::literal(text.clone()), ctx, out),
             Stdin::Dynamic => out.push(Command::problem(
                 Problem::DynamicScript(format!(
@@ -101,7 +244,6 @@ pub(super) fn interpreter(name: &str, args: &[Word], ctx: &Ctx<'_>, out: &mut Ve
             )),
             Stdin::Inherited => {}
         },
-        None => {}
     }
 }
 
@@ -113,33 +255,13 @@ pub fn inline_code(program: &str, args: &[Word], stdin: &Stdin) -> Option<String
             .filter(|w| w.literal)
             .map(|w| w.text.clone());
     }
-    let code_opts = lookup(program)?;
-    let mut saw_file = false;
-    for (i, w) in args.iter().enumerate() {
-        let t = w.text.as_str();
-        if code_opts.contains(&t) {
-            return args
-                .get(i + 1)
-                .filter(|w| w.literal)
-                .map(|w| w.text.clone());
-        }
-        if let Some(opt) = code_opts
-            .iter()
-            .find(|o| o.len() == 2 && t.starts_with(**o) && t.len() > 2)
-        {
-            return w.literal.then(|| t[opt.len()..].to_owned());
-        }
-        if t == "-" {
-            break;
-        }
-        if !t.starts_with('-') {
-            saw_file = true;
-            break;
-        }
-    }
-    match stdin {
-        Stdin::Literal(text) if !saw_file => Some(text.clone()),
-        _ => None,
+    match source(lookup(program)?, args) {
+        Source::Inline(w) => w.literal.then_some(w.text),
+        Source::File => None,
+        Source::Stdin => match stdin {
+            Stdin::Literal(text) => Some(text.clone()),
+            _ => None,
+        },
     }
 }
 

@@ -413,6 +413,34 @@ mod tests {
     }
 
     #[test]
+    fn interpreter_option_clusters_and_values_do_not_hide_the_code() {
+        for src in [
+            r#"python3 -Ic "import os; os.system('kubectl delete ns prod')""#,
+            r#"python3 -W ignore -c "import os; os.system('kubectl delete ns prod')""#,
+            r#"python3 -u -X dev -c "import os; os.system('kubectl delete ns prod')""#,
+            r#"perl -we 'system "kubectl delete ns prod"'"#,
+            r#"perl -l -ne 'system "kubectl delete ns prod"'"#,
+            r#"perl -I lib -e 'system "kubectl delete ns prod"'"#,
+            r#"perl -pi -e 'system "kubectl delete ns prod"' f"#,
+            r#"ruby -I lib -e 'system "kubectl delete ns prod"'"#,
+            r#"ruby -rjson -e 'system "kubectl delete ns prod"'"#,
+            r#"node -r x -e 'require("child_process").execSync("kubectl delete ns prod")'"#,
+            r#"node -pe 'require("child_process").execSync("kubectl delete ns prod")'"#,
+            r#"node --eval='require("child_process").execSync("kubectl delete ns prod")'"#,
+            r#"php -d x=1 -r 'system("kubectl delete ns prod");'"#,
+        ] {
+            assert!(
+                runs(src, "kubectl delete ns prod"),
+                "{src}: {:?}",
+                progs(src)
+            );
+        }
+        // A script file or module is not read.
+        assert_eq!(progs("python3 -m http.server"), ["python3 -m http.server"]);
+        assert_eq!(progs("perl -w script.pl"), ["perl -w script.pl"]);
+    }
+
+    #[test]
     fn dynamic_program_names_are_flagged() {
         assert!(progs("$x delete ns prod")[0].starts_with("!DynamicProgram"));
         let p = progs("`which rm` -rf ~");
