@@ -705,6 +705,13 @@ pub(super) fn unwrap(
         }
         "ssh" => ssh(args, ctx, out),
         _ if SHELLS.contains(&name) => shell(name, args, ctx, out),
+        // interlock's own shell mode runs its string as a script too (and checks it
+        // again when it runs): judge it here, with everything else in the line.
+        _ if crate::entry::SHELL_NAMES.contains(&name)
+            || (name == "interlock" && args.first().is_some_and(|w| w.text.starts_with('-'))) =>
+        {
+            shell(name, args, ctx, out)
+        }
         _ if interp::is_interpreter(name) => {
             interp::interpreter(name, args, ctx, out);
             Unwrapped::Done
