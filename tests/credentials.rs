@@ -473,6 +473,42 @@ fn self_protection_blocks_in_shell_mode_with_a_plain_message() {
 }
 
 #[test]
+fn the_audits_normalization_and_self_protection_bypasses_run_nothing_in_shell_mode() {
+    let f = fx();
+    f.config("# kept\n");
+    let cfg = f.home.join(".config/interlock/config.toml");
+    let home = f.home.display().to_string();
+    let real_kubectl = f.real.join("kubectl").display().to_string();
+    for script in [
+        format!("env - {real_kubectl} delete ns prod"),
+        "env -- PATH=/usr/bin kubectl delete ns prod".into(),
+        "env - rm ~/.config/interlock/config.toml".into(),
+        "run0 kubectl delete ns prod".into(),
+        "echo x >& ~/.config/interlock/config.toml".into(),
+        "export PATH=${PATH#*:}; kubectl get pods".into(),
+        "command -p kubectl get pods".into(),
+        "cd ~/.config && cd /tmp && cd - && echo x > interlock/config.toml".into(),
+        "D=~/.config/interlock; echo x > $D/config.toml".into(),
+        "sort -o ~/.config/interlock/config.toml /dev/null".into(),
+        format!("python3 -c \"open('{home}/.config/interlock/config.toml','w').write('x')\""),
+        "x=approve; interlock $x 1234".into(),
+    ] {
+        let o = f
+            .cmd(BIN)
+            .args(["-c", &script])
+            .env("INTERLOCK_SESSION", "0123")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(BLOCKED), "{script}: {}", text(&o));
+    }
+    assert_eq!(std::fs::read_to_string(&cfg).unwrap(), "# kept\n");
+    assert!(
+        !f.rec.join("kubectl.env").exists(),
+        "kubectl ran behind a launcher"
+    );
+}
+
+#[test]
 fn no_secret_value_appears_in_check_json_explain_or_block_messages() {
     let f = fx();
     let scripts = [

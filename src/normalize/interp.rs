@@ -11,43 +11,215 @@ use super::launchers::{Ctx, nested};
 use super::{Command, Problem};
 use crate::parse::{SimpleCommand, Stdin, Word};
 
-/// Interpreter names and the options that introduce inline code.
-const INTERPRETERS: &[(&str, &[&str])] = &[
-    ("python", &["-c"]),
-    ("pypy", &["-c"]),
-    ("perl", &["-e", "-E"]),
-    ("ruby", &["-e"]),
-    ("node", &["-e", "--eval", "-p", "--print"]),
-    ("nodejs", &["-e", "--eval", "-p", "--print"]),
-    ("deno", &["eval"]),
-    ("bun", &["-e", "--eval"]),
-    ("php", &["-r"]),
-    ("lua", &["-e"]),
-    ("Rscript", &["-e"]),
-    ("tclsh", &[]),
-    ("osascript", &["-e"]),
-    // awk's program is its first operand, not an option's value: see `awk_program`.
-    ("awk", &[]),
-    ("gawk", &[]),
-    ("mawk", &[]),
-    ("nawk", &[]),
+/// How an interpreter's command line gives it code.
+struct Spec {
+    name: &'static str,
+    /// Short options whose value is the code (`-c`, `-e`), in a cluster too (`-Ic`, `-le`).
+    code: &'static str,
+    /// Long options (or a subcommand) whose value is the code.
+    code_long: &'static [&'static str],
+    /// Short options that take a value: the rest of the word, or the next word.
+    values: &'static str,
+    /// Short options whose value is only ever attached (the rest of the word).
+    attached: &'static str,
+    /// Short options that take the digits after them (perl's `-l`, `-0`).
+    digits: &'static str,
+    /// Short options that run a named module or file (`python -m`): no inline code.
+    runs_file: &'static str,
+    /// Long options that take the next word as their value.
+    long_values: &'static [&'static str],
+    /// The code is never attached to its option: node's `-pe CODE` is `-p -e CODE`.
+    separate_code: bool,
+}
+
+const fn spec(name: &'static str, code: &'static str, code_long: &'static [&'static str]) -> Spec {
+    Spec {
+        name,
+        code,
+        code_long,
+        values: "",
+        attached: "",
+        digits: "",
+        runs_file: "",
+        long_values: &[],
+        separate_code: false,
+    }
+}
+
+/// Interpreters and the options that introduce inline code. awk's program is its first
+/// operand, not an option's value: see `awk_program`.
+const INTERPRETERS: &[Spec] = &[
+    Spec {
+        values: "WXQ",
+        runs_file: "m",
+        ..spec("python", "c", &[])
+    },
+    Spec {
+        values: "WXQ",
+        runs_file: "m",
+        ..spec("pypy", "c", &[])
+    },
+    Spec {
+        values: "I",
+        attached: "iMmxCdD",
+        digits: "l0",
+        ..spec("perl", "eE", &[])
+    },
+    Spec {
+        values: "IrCE",
+        attached: "FxTWK",
+        digits: "0",
+        long_values: &["--encoding"],
+        ..spec("ruby", "e", &[])
+    },
+    Spec {
+        values: "rC",
+        long_values: NODE_VALUES,
+        separate_code: true,
+        ..spec("node", "ep", &["--eval", "--print"])
+    },
+    Spec {
+        values: "rC",
+        long_values: NODE_VALUES,
+        separate_code: true,
+        ..spec("nodejs", "ep", &["--eval", "--print"])
+    },
+    spec("deno", "", &["eval"]),
+    Spec {
+        values: "r",
+        long_values: &["--preload", "--require", "--cwd", "--env-file"],
+        ..spec("bun", "e", &["--eval", "--print"])
+    },
+    Spec {
+        values: "cdz",
+        ..spec("php", "r", &[])
+    },
+    Spec {
+        values: "l",
+        ..spec("lua", "e", &[])
+    },
+    spec("Rscript", "e", &[]),
+    spec("tclsh", "", &[]),
+    Spec {
+        values: "ls",
+        ..spec("osascript", "e", &[])
+    },
+    spec("awk", "", &[]),
+    spec("gawk", "", &[]),
+    spec("mawk", "", &[]),
+    spec("nawk", "", &[]),
+];
+
+const NODE_VALUES: &[&str] = &[
+    "--require",
+    "--import",
+    "--input-type",
+    "--loader",
+    "--experimental-loader",
+    "--conditions",
+    "--env-file",
+    "--title",
 ];
 
 fn is_awk(name: &str) -> bool {
     matches!(name, "awk" | "gawk" | "mawk" | "nawk")
 }
 
-fn lookup(name: &str) -> Option<&'static [&'static str]> {
+fn lookup(name: &str) -> Option<&'static Spec> {
     // `python3`, `python3.12`, `perl5.36`: versioned names are the same interpreter.
     let base = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
     INTERPRETERS
         .iter()
-        .find(|(n, _)| *n == base || *n == name)
-        .map(|(_, o)| *o)
+        .find(|s| s.name == base || s.name == name)
 }
 
-pub(crate) fn is_interpreter(name: &str) -> bool {
+pub(super) fn is_interpreter(name: &str) -> bool {
     lookup(name).is_some()
+}
+
+/// Where an interpreter's code comes from.
+enum Source {
+    Inline(Word),
+    /// A script file or module it is given by name: not visible here.
+    File,
+    /// Standard input (no code and no file, or `-`).
+    Stdin,
+}
+
+/// Reads the interpreter's options the way it does, clusters included, to find its code.
+fn source(spec: &Spec, args: &[Word]) -> Source {
+    let mut i = 0;
+    while let Some(w) = args.get(i) {
+        let t = w.text.as_str();
+        if t == "-" {
+            return Source::Stdin;
+        }
+        if t == "--" {
+            return if args.len() > i + 1 {
+                Source::File
+            } else {
+                Source::Stdin
+            };
+        }
+        if spec.code_long.contains(&t) {
+            return args
+                .get(i + 1)
+                .cloned()
+                .map_or(Source::Stdin, Source::Inline);
+        }
+        if let Some(v) = spec
+            .code_long
+            .iter()
+            .find_map(|o| t.strip_prefix(o).and_then(|r| r.strip_prefix('=')))
+        {
+            return Source::Inline(Word {
+                text: v.to_owned(),
+                ..w.clone()
+            });
+        }
+        if t.starts_with("--") {
+            i += if spec.long_values.contains(&t) { 2 } else { 1 };
+            continue;
+        }
+        if !t.starts_with('-') {
+            return Source::File;
+        }
+        let body = &t[1..];
+        let mut skip_next = false;
+        let mut chars = body.char_indices().peekable();
+        while let Some((j, c)) = chars.next() {
+            let rest = &body[j + c.len_utf8()..];
+            if spec.code.contains(c) {
+                if rest.is_empty() || spec.separate_code {
+                    return args
+                        .get(i + 1)
+                        .cloned()
+                        .map_or(Source::Stdin, Source::Inline);
+                }
+                return Source::Inline(Word {
+                    text: rest.to_owned(),
+                    ..w.clone()
+                });
+            }
+            if spec.runs_file.contains(c) {
+                return Source::File;
+            }
+            if spec.values.contains(c) {
+                skip_next = rest.is_empty();
+                break;
+            }
+            if spec.attached.contains(c) {
+                break;
+            }
+            if spec.digits.contains(c) {
+                while chars.peek().is_some_and(|(_, d)| d.is_ascii_digit()) {
+                    chars.next();
+                }
+            }
+        }
+        i += if skip_next { 2 } else { 1 };
+    }
+    Source::Stdin
 }
 
 pub(super) fn interpreter(name: &str, args: &[Word], ctx: &Ctx<'_>, out: &mut Vec<Command>) {
@@ -57,40 +229,11 @@ pub(super) fn interpreter(name: &str, args: &[Word], ctx: &Ctx<'_>, out: &mut Ve
         }
         return;
     }
-    let code_opts = lookup(name).unwrap_or(&[]);
-    let mut code: Option<&Word> = None;
-    let mut i = 0;
-    let mut saw_file = false;
-    while i < args.len() {
-        let t = args[i].text.as_str();
-        if code_opts.contains(&t) {
-            code = args.get(i + 1);
-            break;
-        }
-        // `-c'code'` and `-ecode` forms.
-        if let Some(opt) = code_opts
-            .iter()
-            .find(|o| o.len() == 2 && t.starts_with(**o) && t.len() > 2)
-        {
-            let w = Word {
-                text: t[opt.len()..].to_owned(),
-                ..args[i].clone()
-            };
-            scan(name, &w, ctx, out);
-            return;
-        }
-        if t == "-" {
-            break;
-        }
-        if !t.starts_with('-') {
-            saw_file = true;
-            break;
-        }
-        i += 1;
-    }
-    match code {
-        Some(c) => scan(name, c, ctx, out),
-        None if !saw_file => match ctx.stdin {
+    let Some(spec) = lookup(name) else { return };
+    match source(spec, args) {
+        Source::Inline(code) => scan(name, &code, ctx, out),
+        Source::File => {}
+        Source::Stdin => match ctx.stdin {
             Stdin::Literal(text) => scan(name, &Word::literal(text.clone()), ctx, out),
             Stdin::Dynamic => out.push(Command::problem(
                 Problem::DynamicScript(format!(
@@ -101,36 +244,25 @@ pub(super) fn interpreter(name: &str, args: &[Word], ctx: &Ctx<'_>, out: &mut Ve
             )),
             Stdin::Inherited => {}
         },
-        None => {}
     }
 }
 
-/// The code an interpreter command line carries inline (`python -c CODE`, `perl -eCODE`,
-/// an awk program), if any.
-pub(crate) fn inline_code(name: &str, args: &[Word]) -> Option<Word> {
-    if is_awk(name) {
-        return awk_program(args).cloned();
+/// The inline code an interpreter command runs, when it is written out literally:
+/// `python3 -c CODE`, `perl -e CODE`, an awk program, or a literal script on stdin.
+pub fn inline_code(program: &str, args: &[Word], stdin: &Stdin) -> Option<String> {
+    if is_awk(program) {
+        return awk_program(args)
+            .filter(|w| w.literal)
+            .map(|w| w.text.clone());
     }
-    let code_opts = lookup(name)?;
-    for (i, w) in args.iter().enumerate() {
-        let t = w.text.as_str();
-        if code_opts.contains(&t) {
-            return args.get(i + 1).cloned();
-        }
-        if let Some(opt) = code_opts
-            .iter()
-            .find(|o| o.len() == 2 && t.starts_with(**o) && t.len() > 2)
-        {
-            return Some(Word {
-                text: t[opt.len()..].to_owned(),
-                ..w.clone()
-            });
-        }
-        if t == "-" || !t.starts_with('-') {
-            return None;
-        }
+    match source(lookup(program)?, args) {
+        Source::Inline(w) => w.literal.then_some(w.text),
+        Source::File => None,
+        Source::Stdin => match stdin {
+            Stdin::Literal(text) => Some(text.clone()),
+            _ => None,
+        },
     }
-    None
 }
 
 /// The program text of an awk command line: the first operand after the options,
@@ -433,7 +565,27 @@ fn sweep_literals(text: &str, via: &[String], ctx: &Ctx<'_>, out: &mut Vec<Comma
 /// The string literals of code in the common scripting languages: `"..."`, `'...'`
 /// (with backslash escapes), and perl's and ruby's `q(...)`, `qq{...}`, `%q[...]`,
 /// `%Q<...>`.
-pub(crate) fn string_literals(text: &str) -> Vec<String> {
+fn string_literals(text: &str) -> Vec<String> {
+    literal_spans(text).into_iter().map(|(_, _, l)| l).collect()
+}
+
+/// The string literals of inline code, and the code with each literal's content blanked
+/// (its quotes kept), so calls can be looked for without matching text inside strings.
+pub fn literals_and_code(text: &str) -> (Vec<String>, String) {
+    let spans = literal_spans(text);
+    let mut code = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end, _) in &spans {
+        code.push_str(&text[at..*start]);
+        code.extend(std::iter::repeat_n(' ', text[*start..*end].chars().count()));
+        at = *end;
+    }
+    code.push_str(&text[at..]);
+    (spans.into_iter().map(|(_, _, l)| l).collect(), code)
+}
+
+/// Each literal as (start of its content, end of its content, its text).
+fn literal_spans(text: &str) -> Vec<(usize, usize, String)> {
     let b = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -442,7 +594,7 @@ pub(crate) fn string_literals(text: &str) -> Vec<String> {
         let word_before = i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
         if c == b'"' || c == b'\'' {
             let (lit, end) = quoted(text, i + 1, c, None);
-            out.push(unescape(&lit));
+            out.push((i + 1, (i + 1 + lit.len()).min(b.len()), unescape(&lit)));
             i = end;
             continue;
         }
@@ -471,7 +623,7 @@ pub(crate) fn string_literals(text: &str) -> Vec<String> {
             if let Some(close) = close {
                 let nest = (close != open).then_some(open);
                 let (lit, end) = quoted(text, open_at + 1, close, nest);
-                out.push(lit);
+                out.push((open_at + 1, (open_at + 1 + lit.len()).min(b.len()), lit));
                 i = end;
                 continue;
             }

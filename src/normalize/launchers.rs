@@ -1,13 +1,25 @@
-//! Programs that run other programs. Each is read with enough of its own option grammar
-//! to find the command it launches.
+//! Programs that run other programs. Each is read with its own option grammar (see
+//! `getopt`), so neither an option's value nor the command passes for the other.
+//! Where a grammar does not know an option, both readings are judged: the option as a
+//! flag, and the option taking the next word as its value.
 
+use super::getopt::{Grammar, Reading};
 use super::{Command, Problem, interp};
-use crate::parse::{Stdin, Word};
+use crate::parse::{SimpleCommand, Stdin, Word};
 
 pub(super) struct Ctx<'a> {
     pub depth: usize,
     pub via: &'a [String],
     pub stdin: &'a Stdin,
+}
+
+/// What launchers along the way did to the command's start: its environment, its
+/// directory, and how its program is found.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Carry {
+    pub env: Vec<(String, Word)>,
+    pub dir: Option<Word>,
+    pub default_path: bool,
 }
 
 pub(super) enum Unwrapped {
@@ -19,373 +31,580 @@ pub(super) enum Unwrapped {
     Done,
 }
 
-/// Launchers whose grammar is "options, maybe N operands, then a command".
-struct Simple {
-    names: &'static [&'static str],
-    /// Options that take the next word as a value.
-    value_opts: &'static [&'static str],
-    /// Options after which no command runs (`sudo -l`, `ionice -p`).
-    stop_opts: &'static [&'static str],
-    /// Operands before the command (`timeout DURATION`, `chroot DIR`).
-    operands: usize,
+/// What comes before a launcher's command, besides options.
+#[derive(Clone, Copy)]
+enum Operand {
+    /// A word the launcher always takes (`timeout DURATION`, `chroot DIR`).
+    Any,
+    /// A number the launcher may take (`chrt PRIORITY`): a word that is not one is
+    /// already the command.
+    Number,
 }
 
-const SIMPLE: &[Simple] = &[
-    Simple {
-        names: &["sudo"],
-        value_opts: &[
-            "-u",
-            "-g",
-            "-C",
-            "-D",
-            "-p",
-            "-r",
-            "-t",
-            "-U",
-            "-T",
-            "-R",
-            "--user",
-            "--group",
-            "--chdir",
-            "--prompt",
-            "--role",
-            "--type",
-            "--other-user",
-            "--command-timeout",
-            "--chroot",
-            "--close-from",
-            "--host",
+/// Launchers whose grammar is "options, maybe operands, then a command".
+struct Launcher {
+    names: &'static [&'static str],
+    opts: Grammar,
+    /// Options after which no command runs (`sudo -l`, `ionice -p PID`).
+    stops: &'static [&'static str],
+    operands: &'static [Operand],
+    /// Options whose value is the directory the command starts in.
+    chdir: &'static [&'static str],
+    /// `NAME=value` words may come before the command (`sudo FOO=1 cmd`).
+    assignments: bool,
+    /// The command starts in an environment the service manager or polkit sets up
+    /// afresh, whose PATH does not hold interlock's shims.
+    fresh_env: bool,
+}
+
+const fn launcher(
+    names: &'static [&'static str],
+    short: &'static str,
+    long: &'static [&'static str],
+) -> Launcher {
+    Launcher {
+        names,
+        opts: Grammar::new(short, long),
+        stops: &[],
+        operands: &[],
+        chdir: &[],
+        assignments: false,
+        fresh_env: false,
+    }
+}
+
+const LAUNCHERS: &[Launcher] = &[
+    Launcher {
+        stops: &["l", "K", "v", "V"],
+        chdir: &["D"],
+        assignments: true,
+        ..launcher(
+            &["sudo"],
+            "Aa:BbC:c:D:Eeg:Hh::iKklNnPp:R:r:SsT:t:U:u:Vv",
+            &[
+                "askpass/A",
+                "auth-type=/a",
+                "background/b",
+                "bell/B",
+                "close-from=/C",
+                "login-class=/c",
+                "chdir=/D",
+                "preserve-env?",
+                "edit/e",
+                "group=/g",
+                "set-home/H",
+                "help/h",
+                "host=",
+                "login/i",
+                "remove-timestamp/K",
+                "reset-timestamp/k",
+                "list/l",
+                "non-interactive/n",
+                "preserve-groups/P",
+                "prompt=/p",
+                "chroot=/R",
+                "role=/r",
+                "stdin/S",
+                "shell/s",
+                "type=/t",
+                "command-timeout=/T",
+                "other-user=/U",
+                "user=/u",
+                "version/V",
+                "validate/v",
+            ],
+        )
+    },
+    Launcher {
+        stops: &["L", "C"],
+        ..launcher(&["doas"], "a:C:Lnsu:", &[])
+    },
+    Launcher {
+        chdir: &["D"],
+        fresh_env: true,
+        ..launcher(
+            &["run0"],
+            "hVu:g:D:a:",
+            &[
+                "help/h",
+                "version/V",
+                "no-ask-password",
+                "machine=",
+                "unit=",
+                "property=",
+                "description=",
+                "slice=",
+                "slice-inherit",
+                "user=/u",
+                "group=/g",
+                "nice=",
+                "chdir=/D",
+                "setenv=",
+                "background=",
+                "pty",
+                "pipe",
+                "shell-prompt-prefix=",
+                "lightweight=",
+                "area=/a",
+                "via-shell/i",
+            ],
+        )
+    },
+    Launcher {
+        stops: &["S"],
+        chdir: &["working-directory"],
+        fresh_env: true,
+        ..launcher(
+            &["systemd-run"],
+            "hrC:H:M:E:p:tPqGdSu:",
+            &[
+                "help/h",
+                "version",
+                "user",
+                "system",
+                "capsule=/C",
+                "scope",
+                "unit=/u",
+                "description=",
+                "slice=",
+                "slice-inherit",
+                "remain-after-exit/r",
+                "expand-environment=",
+                "send-sighup",
+                "host=/H",
+                "machine=/M",
+                "service-type=",
+                "wait",
+                "uid=",
+                "gid=",
+                "nice=",
+                "setenv=/E",
+                "property=/p",
+                "tty/t",
+                "pty/t",
+                "pipe/P",
+                "quiet/q",
+                "on-active=",
+                "on-boot=",
+                "on-startup=",
+                "on-unit-active=",
+                "on-unit-inactive=",
+                "on-calendar=",
+                "on-timezone-change",
+                "on-clock-change",
+                "timer-property=",
+                "path-property=",
+                "socket-property=",
+                "no-block",
+                "no-ask-password",
+                "collect/G",
+                "working-directory=",
+                "same-dir/d",
+                "shell/S",
+                "job-mode=",
+                "ignore-failure",
+                "background=",
+                "json=",
+            ],
+        )
+    },
+    Launcher {
+        fresh_env: true,
+        ..launcher(
+            &["pkexec"],
+            "u:",
+            &[
+                "user=/u",
+                "disable-internal-agent",
+                "keep-cwd",
+                "help",
+                "version",
+            ],
+        )
+    },
+    launcher(
+        &["dbus-launch", "dbus-run-session"],
+        "",
+        &[
+            "config-file=",
+            "dbus-daemon=",
+            "autolaunch=",
+            "binary-syntax",
+            "close-stderr",
+            "csh-syntax",
+            "sh-syntax",
+            "exit-with-session",
+            "exit-with-x11",
+            "version",
+            "help",
         ],
-        stop_opts: &[
-            "-l",
-            "--list",
-            "-v",
-            "--validate",
-            "-k",
-            "-K",
-            "--reset-timestamp",
-            "--remove-timestamp",
-            "-V",
-            "--version",
-            "-h",
-            "--help",
-        ],
-        operands: 0,
-    },
-    Simple {
-        names: &["doas"],
-        value_opts: &["-u", "-C"],
-        stop_opts: &["-L"],
-        operands: 0,
-    },
-    // run0 elevates through polkit and a service manager, so no_new_privs does not
-    // stop it; what it runs is judged like sudo's command.
-    Simple {
-        names: &["run0"],
-        value_opts: &[
-            "-u",
-            "--user",
-            "-g",
-            "--group",
-            "-D",
-            "--chdir",
-            "--nice",
-            "--setenv",
-            "--property",
-            "--description",
-            "--slice",
-            "--unit",
-            "--machine",
-            "--background",
-            "--shell-prompt-prefix",
-        ],
-        stop_opts: &["-h", "--help", "--version"],
-        operands: 0,
-    },
-    Simple {
-        names: &["pkexec"],
-        value_opts: &["--user"],
-        stop_opts: &["--help", "--version"],
-        operands: 0,
-    },
-    Simple {
-        names: &["dbus-launch", "dbus-run-session"],
-        value_opts: &["--config-file", "--dbus-daemon", "--autolaunch"],
-        stop_opts: &["--version", "--help"],
-        operands: 0,
-    },
-    Simple {
-        names: &[
+    ),
+    launcher(
+        &[
             "nohup",
             "builtin",
-            "setsid",
-            "caffeinate",
-            "unbuffer",
-            "torsocks",
             "catchsegv",
-            "fakeroot",
-            "nocache",
             "eatmydata",
             "tsocks",
-            "dumb-init",
-            "tini",
-            "chronic",
-            "ifne",
-            "sg-wrapper",
             "with-contenv",
         ],
-        value_opts: &["-g", "-i", "-m"],
-        stop_opts: &[],
-        operands: 0,
-    },
-    Simple {
-        names: &["time"],
-        value_opts: &["-f", "-o", "--format", "--output"],
-        stop_opts: &[],
-        operands: 0,
-    },
-    Simple {
-        names: &["nice"],
-        value_opts: &["-n", "--adjustment"],
-        stop_opts: &[],
-        operands: 0,
-    },
-    Simple {
-        names: &["ionice"],
-        value_opts: &["-c", "-n", "--class", "--classdata"],
-        stop_opts: &["-p", "--pid", "-P", "--pgid", "-u", "--uid"],
-        operands: 0,
-    },
-    Simple {
-        names: &["timeout"],
-        value_opts: &["-s", "-k", "--signal", "--kill-after"],
-        stop_opts: &[],
-        operands: 1,
-    },
-    Simple {
-        names: &["stdbuf"],
-        value_opts: &["-i", "-o", "-e", "--input", "--output", "--error"],
-        stop_opts: &[],
-        operands: 0,
-    },
-    Simple {
-        names: &["chrt"],
-        value_opts: &[
-            "-T",
-            "-P",
-            "-D",
-            "--sched-runtime",
-            "--sched-period",
-            "--sched-deadline",
+        "",
+        &["help", "version"],
+    ),
+    launcher(
+        &["setsid"],
+        "cfwVh",
+        &["ctty/c", "fork/f", "wait/w", "version/V", "help/h"],
+    ),
+    launcher(&["caffeinate"], "dimsut:w:", &[]),
+    launcher(&["unbuffer"], "p", &[]),
+    launcher(&["chronic"], "ev", &[]),
+    launcher(&["ifne"], "n", &[]),
+    launcher(
+        &["torsocks"],
+        "u:p:a:P:idqh",
+        &[
+            "user=/u",
+            "pass=/p",
+            "address=/a",
+            "port=/P",
+            "isolate/i",
+            "debug/d",
+            "quiet/q",
+            "shell",
+            "help/h",
+            "version",
         ],
-        stop_opts: &["-p", "--pid", "-m", "--max"],
-        operands: 1,
-    },
-    Simple {
-        names: &["taskset"],
-        value_opts: &[],
-        stop_opts: &["-p", "--pid"],
-        operands: 1,
-    },
-    Simple {
-        names: &["chroot"],
-        value_opts: &["--userspec", "--groups"],
-        stop_opts: &[],
-        operands: 1,
-    },
-    // util-linux's namespace tools: the namespace options (`-m`, `-n`, `-U`, ...) take
-    // a file only when it is attached (`--mount=FILE`), so they never eat the command.
-    Simple {
-        names: &["unshare"],
-        value_opts: &[
-            "-R",
-            "--root",
-            "-w",
-            "--wd",
-            "-S",
-            "--setuid",
-            "-G",
-            "--setgid",
-            "--map-user",
-            "--map-group",
-            "--map-users",
-            "--map-groups",
-            "--propagation",
-            "--setgroups",
-            "--monotonic",
-            "--boottime",
+    ),
+    launcher(
+        &["fakeroot"],
+        "l:s:i:ub:hv",
+        &[
+            "lib=/l",
+            "faked=",
+            "unknown-is-real/u",
+            "help/h",
+            "version/v",
         ],
-        stop_opts: &[],
-        operands: 0,
-    },
-    Simple {
-        names: &["nsenter"],
-        value_opts: &["-t", "--target", "-S", "--setuid", "-G", "--setgid"],
-        stop_opts: &[],
-        operands: 0,
-    },
-    Simple {
-        names: &["systemd-run"],
-        value_opts: &[
-            "-u",
-            "--unit",
-            "-p",
-            "--property",
-            "-M",
-            "--machine",
-            "-E",
-            "--setenv",
-            "-H",
-            "--host",
-            "--description",
-            "--slice",
-            "--uid",
-            "--gid",
-            "--nice",
-            "--working-directory",
-            "--service-type",
-            "--on-active",
-            "--on-boot",
-            "--on-startup",
-            "--on-unit-active",
-            "--on-unit-inactive",
-            "--on-calendar",
-            "--on-timezone-change",
-            "--timer-property",
-            "--path-property",
-            "--socket-property",
+    ),
+    launcher(&["nocache"], "n:", &[]),
+    launcher(
+        &["dumb-init"],
+        "cr:vVh",
+        &[
+            "single-child/c",
+            "rewrite=/r",
+            "verbose/v",
+            "version/V",
+            "help/h",
         ],
-        stop_opts: &["-h", "--help", "--version"],
-        operands: 0,
-    },
-    Simple {
-        names: &["systemd-inhibit"],
-        value_opts: &["--what", "--who", "--why", "--mode"],
-        stop_opts: &["--list"],
-        operands: 0,
-    },
-    Simple {
-        names: &["numactl"],
-        value_opts: &[
-            "-m",
-            "--membind",
-            "-N",
-            "--cpunodebind",
-            "-C",
-            "--physcpubind",
-            "-i",
-            "--interleave",
-            "-p",
-            "--preferred",
-            "-P",
-            "--preferred-many",
+    ),
+    launcher(&["tini"], "svgp:e:lwh", &[]),
+    launcher(&["sg-wrapper"], "", &[]),
+    launcher(
+        &["time"],
+        "ao:f:pqvV",
+        &[
+            "append/a",
+            "output=/o",
+            "format=/f",
+            "portability/p",
+            "quiet/q",
+            "verbose/v",
+            "version/V",
+            "help",
         ],
-        stop_opts: &["-s", "--show", "-H", "--hardware"],
-        operands: 0,
+    ),
+    launcher(
+        &["nice"],
+        "n:0123456789",
+        &["adjustment=/n", "help", "version"],
+    ),
+    Launcher {
+        stops: &["p", "P", "u"],
+        ..launcher(
+            &["ionice"],
+            "c:hn:p:P:tu:V",
+            &[
+                "class=/c",
+                "classdata=/n",
+                "pid=/p",
+                "pgid=/P",
+                "ignore/t",
+                "uid=/u",
+                "help/h",
+                "version/V",
+            ],
+        )
     },
-    Simple {
-        names: &["cgexec"],
-        value_opts: &["-g"],
-        stop_opts: &[],
-        operands: 0,
+    Launcher {
+        operands: &[Operand::Any],
+        ..launcher(
+            &["timeout"],
+            "fk:ps:v",
+            &[
+                "foreground/f",
+                "kill-after=/k",
+                "preserve-status/p",
+                "signal=/s",
+                "verbose/v",
+                "help",
+                "version",
+            ],
+        )
     },
-    Simple {
-        names: &["prlimit"],
-        value_opts: &["-o", "--output"],
-        stop_opts: &["-p", "--pid"],
-        operands: 0,
+    launcher(
+        &["stdbuf"],
+        "i:o:e:",
+        &["input=/i", "output=/o", "error=/e", "help", "version"],
+    ),
+    Launcher {
+        stops: &["p", "m"],
+        operands: &[Operand::Number],
+        ..launcher(
+            &["chrt"],
+            "abdD:efiphmoP:T:rRvV",
+            &[
+                "all-tasks/a",
+                "batch/b",
+                "deadline/d",
+                "ext/e",
+                "fifo/f",
+                "idle/i",
+                "pid/p",
+                "help/h",
+                "max/m",
+                "other/o",
+                "rr/r",
+                "reset-on-fork/R",
+                "sched-runtime=/T",
+                "sched-period=/P",
+                "sched-deadline=/D",
+                "verbose/v",
+                "version/V",
+            ],
+        )
     },
-    Simple {
-        names: &["firejail", "valgrind"],
-        value_opts: &[],
-        stop_opts: &[],
-        operands: 0,
+    Launcher {
+        stops: &["p"],
+        operands: &[Operand::Any],
+        ..launcher(
+            &["taskset"],
+            "apchV",
+            &["all-tasks/a", "pid/p", "cpu-list/c", "help/h", "version/V"],
+        )
     },
-    Simple {
-        names: &["ltrace"],
-        value_opts: &[
-            "-o", "-e", "-s", "-u", "-a", "-n", "-A", "-D", "-F", "-l", "-w", "-x",
+    Launcher {
+        operands: &[Operand::Any],
+        ..launcher(
+            &["chroot"],
+            "",
+            &["groups=", "userspec=", "skip-chdir", "help", "version"],
+        )
+    },
+    Launcher {
+        chdir: &["w"],
+        ..launcher(
+            &["unshare"],
+            "fhVmuinpCTUrR:w:S:G:cl:",
+            &[
+                "fork/f",
+                "help/h",
+                "version/V",
+                "mount?/m",
+                "uts?/u",
+                "ipc?/i",
+                "net?/n",
+                "pid?/p",
+                "cgroup?/C",
+                "time?/T",
+                "user?/U",
+                "map-root-user/r",
+                "map-current-user/c",
+                "map-user=",
+                "map-users=",
+                "map-group=",
+                "map-groups=",
+                "map-auto",
+                "kill-child?",
+                "mount-proc?",
+                "mount-binfmt?",
+                "propagation=",
+                "setgroups=",
+                "setuid=/S",
+                "setgid=/G",
+                "root=/R",
+                "wd=/w",
+                "monotonic=",
+                "boottime=",
+                "load-interp=/l",
+                "keep-caps",
+            ],
+        )
+    },
+    Launcher {
+        chdir: &["w"],
+        ..launcher(
+            &["nsenter"],
+            "ahVt:m::u::i::n::p::C::U::T::S:G:r::w::W::ecFZ",
+            &[
+                "all/a",
+                "help/h",
+                "version/V",
+                "target=/t",
+                "mount?/m",
+                "uts?/u",
+                "ipc?/i",
+                "net?/n",
+                "pid?/p",
+                "cgroup?/C",
+                "user?/U",
+                "time?/T",
+                "setuid=/S",
+                "setgid=/G",
+                "root?/r",
+                "wd?/w",
+                "wdns=/W",
+                "env/e",
+                "preserve-credentials/c",
+                "no-fork/F",
+                "follow-context/Z",
+                "user-parent",
+                "join-cgroup",
+                "keep-caps",
+            ],
+        )
+    },
+    Launcher {
+        opts: Grammar {
+            short: "",
+            long: &[],
+            attached_only: true,
+        },
+        ..launcher(&["firejail"], "", &[])
+    },
+    launcher(
+        &["systemd-inhibit"],
+        "h",
+        &[
+            "what=",
+            "who=",
+            "why=",
+            "mode=",
+            "list",
+            "help/h",
+            "version",
+            "no-pager",
+            "no-legend",
         ],
-        stop_opts: &["-p"],
-        operands: 0,
+    ),
+    Launcher {
+        stops: &["p"],
+        ..launcher(
+            &["prlimit"],
+            "c::d::e::f::i::l::m::n::q::r::s::t::u::v::x::y::p:o:hV",
+            &[
+                "pid=/p",
+                "output=/o",
+                "noheadings",
+                "raw",
+                "verbose",
+                "help/h",
+                "version/V",
+            ],
+        )
     },
-    Simple {
-        names: &["strace"],
-        value_opts: &[
-            "-o", "-e", "-p", "-s", "-u", "-a", "-b", "-I", "-O", "-P", "-S", "-X", "-E",
+    launcher(&["cgexec"], "g:sbh", &["sticky"]),
+    Launcher {
+        stops: &["s", "H"],
+        ..launcher(
+            &["numactl"],
+            "ai:p:P:m:N:C:lsSHhVf:L:M:I:uTdDo:w:b",
+            &[
+                "all/a",
+                "interleave=/i",
+                "preferred=/p",
+                "preferred-many=/P",
+                "membind=/m",
+                "cpunodebind=/N",
+                "physcpubind=/C",
+                "localalloc/l",
+                "show/s",
+                "shm=/S",
+                "hardware/H",
+                "help/h",
+                "version/V",
+                "file=/f",
+                "length=/L",
+                "shmmode=/M",
+                "shmid=/I",
+                "huge/u",
+                "touch/T",
+                "dump/d",
+                "dump-nodes/D",
+                "offset=/o",
+                "weighted-interleave=/w",
+                "balancing/b",
+                "strict",
+            ],
+        )
+    },
+    Launcher {
+        opts: Grammar {
+            short: "hqvd",
+            long: &[],
+            attached_only: true,
+        },
+        ..launcher(&["valgrind"], "", &[])
+    },
+    launcher(&["ltrace"], "cCdDe:hiLn:o:p:s:Su:Vw:x:tTrfF:l:A:a:b", &[]),
+    launcher(
+        &["strace"],
+        "a:Ab:cCdDe:E:fFhiI:kno:O:p:P:qrs:S:tTu:U:vVwxX:yYzZ",
+        &[
+            "output=/o",
+            "trace=",
+            "signal=",
+            "status=",
+            "env=/E",
+            "user=/u",
+            "attach=/p",
+            "trace-path=/P",
         ],
-        stop_opts: &[],
-        operands: 0,
-    },
-    Simple {
-        names: &["proxychains", "proxychains4"],
-        value_opts: &["-f"],
-        stop_opts: &[],
-        operands: 0,
-    },
-    Simple {
-        names: &["flock"],
-        value_opts: &["-w", "--timeout", "-E", "--conflict-exit-code"],
-        stop_opts: &[],
-        operands: 1,
-    },
-    Simple {
-        names: &["runuser"],
-        value_opts: &[
-            "-u",
-            "--user",
-            "-g",
-            "--group",
-            "-G",
-            "--supp-group",
-            "-s",
-            "--shell",
-            "-w",
-            "--whitelist-environment",
+    ),
+    launcher(&["proxychains", "proxychains4"], "f:q", &[]),
+    launcher(
+        &["uvx"],
+        "p:w:",
+        &[
+            "from=",
+            "with=/w",
+            "with-editable=",
+            "with-requirements=",
+            "python=/p",
+            "index=",
+            "index-url=",
+            "extra-index-url=",
+            "find-links=",
+            "directory=",
+            "project=",
+            "config-file=",
+            "cache-dir=",
+            "isolated",
+            "quiet",
+            "verbose",
+            "offline",
         ],
-        stop_opts: &[],
-        operands: 0,
-    },
-    Simple {
-        names: &["npx", "pnpx", "bunx"],
-        value_opts: &["-p", "--package", "-c", "--call"],
-        stop_opts: &[],
-        operands: 0,
-    },
-    Simple {
-        names: &["uvx"],
-        value_opts: &["--from", "--with", "--python", "-p"],
-        stop_opts: &[],
-        operands: 0,
-    },
-    Simple {
-        names: &["aws-vault"],
-        value_opts: &[
-            "--duration",
-            "-d",
-            "--region",
-            "--mfa-token",
-            "-t",
-            "--backend",
-        ],
-        stop_opts: &[],
-        operands: 0,
-    },
-    Simple {
-        names: &["dotenv"],
-        value_opts: &["-e", "-v", "-c"],
-        stop_opts: &[],
-        operands: 0,
-    },
-    Simple {
-        names: &["direnv"],
-        value_opts: &[],
-        stop_opts: &[],
-        operands: 0,
+    ),
+    Launcher {
+        stops: &["p"],
+        ..launcher(&["dotenv"], "e:v:c::p:", &[])
     },
 ];
 
-/// Tools whose sub-command runs another command: `npm exec -- x`, `bundle exec x`.
+/// Tools whose sub-command runs another command: `npm exec -- x`, `bundle exec x`. The
+/// number is how many operands come between the sub-command and the command
+/// (`aws-vault exec PROFILE -- cmd`, `direnv exec DIR cmd`, `machinectl shell HOST cmd`).
 const RUNNER_VERBS: &[(&str, &[&str], usize)] = &[
     ("npm", &["exec", "x"], 0),
     ("pnpm", &["exec", "dlx"], 0),
@@ -407,7 +626,11 @@ const RUNNER_VERBS: &[(&str, &[&str], usize)] = &[
     ("mise", &["exec", "x"], 0),
     ("asdf", &["exec"], 0),
     ("nix", &["shell", "develop"], 0),
+    ("machinectl", &["shell"], 1),
 ];
+
+/// Runners whose command starts in an environment set up afresh (see `fresh_env`).
+const FRESH_RUNNERS: &[&str] = &["machinectl"];
 
 pub const SHELLS: &[&str] = &[
     "sh",
@@ -430,49 +653,43 @@ fn is_option(w: &Word) -> bool {
     w.text.len() > 1 && w.text.starts_with('-')
 }
 
+/// An environment entry that empties PATH: what `env -i` and a fresh environment do
+/// to the shims as far as self-protection is concerned.
+fn no_path() -> (String, Word) {
+    ("PATH".into(), Word::literal(""))
+}
+
 pub(super) fn unwrap(
     name: &str,
     args: &[Word],
     ctx: &Ctx<'_>,
-    env: &mut Vec<(String, Word)>,
+    carry: &mut Carry,
     out: &mut Vec<Command>,
 ) -> Unwrapped {
-    if let Some(s) = SIMPLE
-        .iter()
-        .find(|s| s.names.contains(&name))
-        .filter(|_| name != "flock")
-    {
-        // `sudo -s`/`-i` with no command is an interactive shell: nothing to judge.
-        return simple(s, args, env);
+    if let Some(l) = LAUNCHERS.iter().find(|l| l.names.contains(&name)) {
+        return launch(l, name, args, ctx, carry, out);
     }
     match name {
-        "env" => env_cmd(args, ctx, env, out),
+        "env" => env_cmd(args, ctx, carry, out),
         "command" => {
-            let mut i = 0;
-            while i < args.len() && is_option(&args[i]) {
-                if args[i].text.contains('v') || args[i].text.contains('V') {
-                    return Unwrapped::Done;
-                }
-                if args[i].text != "--" && args[i].text.contains('p') {
-                    // `command -p` searches a default PATH of the system's, without
-                    // the shims: the same as running it with PATH set so.
-                    env.push(("PATH".into(), Word::literal("/usr/bin:/bin")));
-                }
-                i += 1;
+            const G: Grammar = Grammar::new("pvV", &[]);
+            let r = &G.leading(args)[0];
+            if r.has("v") || r.has("V") {
+                return Unwrapped::Done;
             }
-            argv_or_done(&args[i..])
+            // `command -p` finds the program on a default PATH, not through the shims.
+            carry.default_path |= r.has("p");
+            argv_or_done(&args[r.rest..])
         }
         "exec" => {
-            let mut i = 0;
-            while i < args.len() && is_option(&args[i]) {
-                if args[i].text == "-a" {
-                    i += 1;
-                }
-                i += 1;
+            const G: Grammar = Grammar::new("cla:", &[]);
+            let r = &G.leading(args)[0];
+            if r.has("c") {
+                carry.env.push(no_path());
             }
-            argv_or_done(&args[i..])
+            argv_or_done(&args[r.rest..])
         }
-        "xargs" => xargs(args),
+        "xargs" => xargs(args, ctx, carry, out),
         "find" => find(args, ctx, out),
         "parallel" => parallel(args, ctx, out),
         "watch" => watch(args, ctx, out),
@@ -480,28 +697,28 @@ pub(super) fn unwrap(
         "su" => su(args, ctx, out),
         // `sg GROUP [-c] COMMAND`: the command is a string for /bin/sh.
         "sg" => {
-            let rest: Vec<&Word> = args.iter().skip(1).filter(|w| w.text != "-c").collect();
+            let rest: Vec<Word> = args
+                .iter()
+                .skip(1)
+                .filter(|w| w.text != "-c")
+                .cloned()
+                .collect();
             match rest.as_slice() {
                 [] => Unwrapped::Done,
                 [code] => run_code(code, "sg", ctx, out),
                 words => {
-                    let words: Vec<Word> = words.iter().map(|w| (*w).clone()).collect();
-                    run_joined(&words, "sg", ctx, out);
+                    run_joined(words, "sg", ctx, out);
                     Unwrapped::Done
                 }
             }
         }
-        "flock" => flock(args, ctx, out, env),
-        // `machinectl shell [USER@]HOST [COMMAND ARGS...]`.
-        "machinectl" => {
-            let mut i = 0;
-            while args.get(i).is_some_and(is_option) {
-                i += 1;
-            }
-            match args.get(i).map(|w| w.text.as_str()) {
-                Some("shell") if args.len() > i + 2 => argv_or_done(&args[i + 2..]),
-                _ => Unwrapped::NotALauncher,
-            }
+        "runuser" => runuser(args, ctx, carry, out),
+        "flock" => flock(args, ctx, carry, out),
+        "npx" | "pnpx" | "bunx" => npx(args, ctx, carry, out),
+        "split" => split(args, ctx, out),
+        "tar" => {
+            tar_cmds(args, ctx, out);
+            Unwrapped::NotALauncher
         }
         "eval" => {
             let text = args
@@ -522,13 +739,20 @@ pub(super) fn unwrap(
         }
         "ssh" => ssh(args, ctx, out),
         _ if SHELLS.contains(&name) => shell(name, args, ctx, out),
+        // interlock's own shell mode runs its string as a script too (and checks it
+        // again when it runs): judge it here, with everything else in the line.
+        _ if crate::entry::SHELL_NAMES.contains(&name)
+            || (name == "interlock" && args.first().is_some_and(|w| w.text.starts_with('-'))) =>
+        {
+            shell(name, args, ctx, out)
+        }
         _ if interp::is_interpreter(name) => {
             interp::interpreter(name, args, ctx, out);
             Unwrapped::Done
         }
         _ => {
             if let Some((_, verbs, skip)) = RUNNER_VERBS.iter().find(|(n, _, _)| *n == name) {
-                return runner(verbs, *skip, args);
+                return runner(name, verbs, *skip, args, ctx, carry, out);
             }
             Unwrapped::NotALauncher
         }
@@ -572,258 +796,576 @@ fn take_assignments(args: &[Word], i: &mut usize, env: &mut Vec<(String, Word)>)
     }
 }
 
-fn simple(s: &Simple, args: &[Word], env: &mut Vec<(String, Word)>) -> Unwrapped {
-    let mut i = 0;
-    let mut operands = s.operands;
-    while i < args.len() {
-        let t = args[i].text.as_str();
-        if t == "--" {
-            i += 1;
-            break;
-        }
-        if is_option(&args[i]) {
-            let (opt, has_value) = match t.split_once('=') {
-                Some((o, _)) => (o, true),
-                None => (t, false),
-            };
-            if s.stop_opts.contains(&opt) {
-                return Unwrapped::Done;
-            }
-            if !has_value && s.value_opts.contains(&opt) {
-                i += 1;
-            } else if !has_value && !t.starts_with("--") && t.len() > 2 {
-                // A cluster of short options (`sudo -Eu root`, `-nu root`): the first
-                // letter that takes a value takes the rest of the word, or else the
-                // next word.
-                for (at, c) in t[1..].char_indices() {
-                    let letter = format!("-{c}");
-                    if s.stop_opts.contains(&letter.as_str()) {
-                        return Unwrapped::Done;
-                    }
-                    if s.value_opts.contains(&letter.as_str()) {
-                        if at + c.len_utf8() == t.len() - 1 {
-                            i += 1;
-                        }
-                        break;
-                    }
+/// Judges the command of a reading other than the likely one, so a word that only a
+/// misread option hides is still judged.
+fn judge_also(
+    label: String,
+    words: Vec<Word>,
+    carry: &Carry,
+    ctx: &Ctx<'_>,
+    out: &mut Vec<Command>,
+) {
+    if words.is_empty() || ctx.depth + 1 > super::MAX_DEPTH {
+        return;
+    }
+    let mut via = ctx.via.to_vec();
+    via.push(label);
+    let sc = SimpleCommand {
+        assignments: carry.env.clone(),
+        words,
+        ..Default::default()
+    };
+    super::simple(sc, ctx.depth + 1, &via, out);
+}
+
+/// The first option of `b` that `a` reads differently: what a label can name.
+fn differs(a: &Reading, b: &Reading) -> String {
+    b.opts
+        .iter()
+        .find(|o| {
+            o.value.is_some() && !a.opts.iter().any(|x| x.name == o.name && x.value.is_some())
+        })
+        .map_or_else(
+            || "an option".into(),
+            |o| {
+                if o.name.len() == 1 {
+                    format!("-{}", o.name)
+                } else {
+                    format!("--{}", o.name)
                 }
-            }
-            i += 1;
-            continue;
-        }
-        if operands > 0 {
-            operands -= 1;
-            i += 1;
-            continue;
-        }
-        break;
-    }
-    while operands > 0 && i < args.len() {
-        operands -= 1;
-        i += 1;
-    }
-    // `sudo FOO=1 kubectl ...`: the command follows the assignments.
-    if s.names.contains(&"sudo") || s.names.contains(&"doas") {
-        take_assignments(args, &mut i, env);
-    }
-    argv_or_done(&args[i..])
+            },
+        )
 }
 
-fn runner(verbs: &[&str], skip: usize, args: &[Word]) -> Unwrapped {
-    let mut i = 0;
-    while i < args.len() && is_option(&args[i]) {
-        i += 1;
-    }
-    if !verbs.is_empty() {
-        match args.get(i) {
-            Some(v) if verbs.contains(&v.text.as_str()) => i += 1,
-            _ => return Unwrapped::NotALauncher,
+/// Reads each way the options may go, judging the likely command as the launcher's
+/// and the others beside it.
+fn each_reading(
+    readings: Vec<Reading>,
+    name: &str,
+    ctx: &Ctx<'_>,
+    carry: &mut Carry,
+    out: &mut Vec<Command>,
+    mut command: impl FnMut(&Reading, &mut Carry, &mut Vec<Command>) -> Option<Vec<Word>>,
+) -> Unwrapped {
+    let mut readings = readings.into_iter();
+    let Some(first) = readings.next() else {
+        return Unwrapped::Done;
+    };
+    let outer = carry.clone();
+    for other in readings {
+        let mut c = outer.clone();
+        if let Some(words) = command(&other, &mut c, out) {
+            let label = format!("{name} (if {} takes a value)", differs(&first, &other));
+            judge_also(label, words, &c, ctx, out);
         }
     }
-    i += skip;
-    while i < args.len() && is_option(&args[i]) && args[i].text != "--" {
-        i += 1;
-    }
-    if args.get(i).is_some_and(|w| w.text == "--") {
-        i += 1;
-    }
-    if i >= args.len() {
-        Unwrapped::NotALauncher
-    } else {
-        Unwrapped::Argv(args[i..].to_vec())
+    match command(&first, carry, out) {
+        Some(words) => Unwrapped::Argv(words),
+        None => Unwrapped::Done,
     }
 }
 
-fn env_cmd(
+fn launch(
+    l: &Launcher,
+    name: &str,
     args: &[Word],
     ctx: &Ctx<'_>,
-    env: &mut Vec<(String, Word)>,
+    carry: &mut Carry,
     out: &mut Vec<Command>,
 ) -> Unwrapped {
-    // Unsetting is recorded as an empty value: self-protection needs to see `env -i`
-    // and `env -u PATH` drop the shims, and `-u INTERLOCK_*`.
-    let unset = |env: &mut Vec<(String, Word)>, name: &str| {
-        env.push((name.to_owned(), Word::literal("")));
-    };
-    // `env -S 'rm -rf /'` splits the string itself: judge it as a command line, with
-    // the words after it.
-    let split = |text: &str, rest: &[Word], out: &mut Vec<Command>| {
-        let tail = rest
-            .iter()
-            .map(|w| w.text.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
-        nested(&format!("{text} {tail}"), "env -S", ctx, out);
-        Unwrapped::Done
-    };
-    let mut i = 0;
-    let mut options = true;
-    while i < args.len() {
-        let t = args[i].text.as_str();
-        if options && t == "--" {
-            // Options end here; `NAME=value` operands may still follow.
-            options = false;
-            i += 1;
-            continue;
+    let readings = l.opts.leading(args);
+    each_reading(readings, name, ctx, carry, out, |r, carry, _| {
+        if l.stops.iter().any(|s| r.has(s)) {
+            return None;
         }
-        if options && t == "-" {
-            // A lone `-` is `-i`.
-            unset(env, "PATH");
-            i += 1;
-            continue;
+        let mut i = r.rest;
+        for op in l.operands {
+            let Some(w) = args.get(i) else { break };
+            let take = match op {
+                Operand::Any => true,
+                Operand::Number => {
+                    let t = w.text.trim_start_matches(['-', '+']);
+                    !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())
+                }
+            };
+            if take {
+                i += 1;
+            }
         }
-        if options && t.starts_with("--") {
-            let (name, value) = match t.split_once('=') {
-                Some((n, v)) => (n, Some(v)),
-                None => (t, None),
-            };
-            let takes_value = matches!(name, "--unset" | "--chdir" | "--split-string" | "--argv0");
-            let value = match value {
-                Some(v) => Some(v.to_owned()),
-                None if takes_value => {
-                    i += 1;
-                    args.get(i).map(|w| w.text.clone())
-                }
-                None => None,
-            };
-            match name {
-                "--ignore-environment" => unset(env, "PATH"),
-                "--unset" => unset(env, value.as_deref().unwrap_or("")),
-                "--split-string" => {
-                    return split(value.as_deref().unwrap_or(""), &args[i + 1..], out);
-                }
+        if l.assignments {
+            take_assignments(args, &mut i, &mut carry.env);
+        }
+        if let Some(d) = l.chdir.iter().find_map(|c| r.value(c)) {
+            carry.dir = Some(d.clone());
+        }
+        if l.fresh_env {
+            carry.env.push(no_path());
+        }
+        let rest = args.get(i..).unwrap_or(&[]);
+        if rest.is_empty() {
+            return None;
+        }
+        // `sudo -e FILE` is sudoedit: the words are files to edit, not a command.
+        if name == "sudo" && r.has("e") {
+            return Some(prepend("sudoedit", rest));
+        }
+        Some(rest.to_vec())
+    })
+}
+
+fn env_cmd(args: &[Word], ctx: &Ctx<'_>, carry: &mut Carry, out: &mut Vec<Command>) -> Unwrapped {
+    // GNU's options, with the BSDs' `-P ALTPATH` and `-L CLASS`.
+    const G: Grammar = Grammar::new(
+        "0a:iu:vC:S:P:L:",
+        &[
+            "null/0",
+            "argv0=/a",
+            "ignore-environment/i",
+            "unset=/u",
+            "chdir=/C",
+            "split-string=/S",
+            "debug/v",
+            "block-signal?",
+            "default-signal?",
+            "ignore-signal?",
+            "list-signal-handling",
+            "help",
+            "version",
+        ],
+    );
+    let readings = G.leading(args);
+    each_reading(readings, "env", ctx, carry, out, |r, carry, out| {
+        // Unsetting is recorded as an empty value: self-protection needs to see `env -i`
+        // and `env -u PATH` drop the shims, and `-u INTERLOCK_*`.
+        for o in &r.opts {
+            match (o.name.as_str(), &o.value) {
+                ("i", _) => carry.env.push(no_path()),
+                ("u", Some(v)) => carry.env.push((v.text.clone(), Word::literal(""))),
+                // The utility is looked up on this path instead of PATH.
+                ("P", Some(v)) => carry.env.push(("PATH".into(), v.clone())),
+                ("C", Some(v)) => carry.dir = Some(v.clone()),
                 _ => {}
             }
-            i += 1;
-            continue;
         }
-        if options && t.starts_with('-') && t.len() > 1 {
-            // A cluster of short options (`-iu PATH`, `-vS'rm -rf /'`): a letter that
-            // takes a value takes the rest of the word, or the next word.
-            let letters = &t[1..];
-            for (at, c) in letters.char_indices() {
-                if !matches!(c, 'u' | 'C' | 'S' | 'a') {
-                    if c == 'i' {
-                        unset(env, "PATH");
-                    }
-                    continue;
-                }
-                let glued = &letters[at + c.len_utf8()..];
-                let value = if glued.is_empty() {
-                    i += 1;
-                    args.get(i).map(|w| w.text.clone()).unwrap_or_default()
-                } else {
-                    glued.to_owned()
-                };
-                match c {
-                    'u' => unset(env, &value),
-                    'S' => return split(&value, &args[i + 1..], out),
-                    _ => {}
-                }
+        let mut i = r.rest;
+        // A lone `-` is `-i`, and may follow `--`.
+        if args.get(i).is_some_and(|w| w.text == "-") {
+            carry.env.push(no_path());
+            i += 1;
+        }
+        // Every word with `=` is put in the environment, whatever its name.
+        while let Some(w) = args.get(i) {
+            let Some((k, v)) = w.text.split_once('=') else {
                 break;
-            }
-            i += 1;
-            continue;
-        }
-        if let Some((k, v)) = t.split_once('=')
-            && !k.is_empty()
-            && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
-            env.push((
+            };
+            carry.env.push((
                 k.to_owned(),
                 Word {
                     text: v.to_owned(),
-                    ..args[i].clone()
+                    ..w.clone()
                 },
             ));
             i += 1;
-            continue;
         }
-        break;
-    }
-    argv_or_done(&args[i..])
+        if let Some(split) = r.value("S") {
+            // `env -S 'rm -rf /'` splits the string itself: judge it as a command line.
+            let tail = args[i..]
+                .iter()
+                .map(|w| w.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            nested(&format!("{} {tail}", split.text), "env -S", ctx, out);
+            return None;
+        }
+        let rest = &args[i..];
+        (!rest.is_empty()).then(|| rest.to_vec())
+    })
 }
 
-fn xargs(args: &[Word]) -> Unwrapped {
-    const VALUE: &[&str] = &[
-        "-a",
-        "-d",
-        "-E",
-        "-I",
-        "-L",
-        "-n",
-        "-P",
-        "-s",
-        "--arg-file",
-        "--delimiter",
-        "--eof",
-        "--max-lines",
-        "--max-args",
-        "--max-procs",
-        "--max-chars",
-        "--process-slot-var",
-    ];
+fn runner(
+    name: &str,
+    verbs: &[&str],
+    skip: usize,
+    args: &[Word],
+    ctx: &Ctx<'_>,
+    carry: &mut Carry,
+    out: &mut Vec<Command>,
+) -> Unwrapped {
     let mut i = 0;
-    let mut replace: Option<String> = None;
-    while i < args.len() && is_option(&args[i]) {
-        let t = args[i].text.as_str();
-        if t == "--" {
+    if !verbs.is_empty() {
+        // Options come before the verb, and a word after an option may be its value
+        // (`npm --prefix dir exec`, `machinectl -M host shell`).
+        let mut after_option = false;
+        loop {
+            let Some(w) = args.get(i) else {
+                return Unwrapped::NotALauncher;
+            };
             i += 1;
-            break;
+            if verbs.contains(&w.text.as_str()) {
+                break;
+            }
+            if is_option(w) {
+                after_option = !w.text.contains('=');
+            } else if after_option {
+                after_option = false;
+            } else {
+                return Unwrapped::NotALauncher;
+            }
         }
-        if t == "-I" {
-            replace = args.get(i + 1).map(|w| w.text.clone());
-            i += 2;
-            continue;
+    }
+    // The runner's own options are not known here: each one may or may not take a value.
+    const ANY: Grammar = Grammar::new("", &[]);
+    let tail = &args[i..];
+    let readings = ANY.leading(tail);
+    if FRESH_RUNNERS.contains(&name) {
+        carry.env.push(no_path());
+    }
+    let unwrapped = each_reading(readings, name, ctx, carry, out, |r, _, _| {
+        let mut j = r.rest + skip;
+        if skip > 0 {
+            // `aws-vault exec PROFILE [--] cmd`: options and `--` may follow the operands too.
+            let more = ANY.leading(tail.get(j..).unwrap_or(&[]));
+            j += more[0].rest;
         }
-        if let Some(r) = t
-            .strip_prefix("-I")
-            .or_else(|| t.strip_prefix("--replace="))
+        let rest = tail.get(j..).unwrap_or(&[]);
+        (!rest.is_empty()).then(|| rest.to_vec())
+    });
+    match unwrapped {
+        Unwrapped::Done => Unwrapped::NotALauncher,
+        u => u,
+    }
+}
+
+fn xargs(args: &[Word], ctx: &Ctx<'_>, carry: &mut Carry, out: &mut Vec<Command>) -> Unwrapped {
+    const G: Grammar = Grammar::new(
+        "0a:E:e::i::I:l::L:n:oprs:txP:d:",
+        &[
+            "null/0",
+            "arg-file=/a",
+            "delimiter=/d",
+            "eof?/e",
+            "replace?/i",
+            "max-lines?/l",
+            "max-args=/n",
+            "open-tty/o",
+            "interactive/p",
+            "no-run-if-empty/r",
+            "max-chars=/s",
+            "verbose/t",
+            "show-limits",
+            "exit/x",
+            "max-procs=/P",
+            "process-slot-var=",
+            "help",
+            "version",
+        ],
+    );
+    let readings = G.leading(args);
+    each_reading(readings, "xargs", ctx, carry, out, |r, _, _| {
+        let replace = r
+            .opts
+            .iter()
+            .rev()
+            .find(|o| o.name == "I" || o.name == "i")
+            .map(|o| match (&o.value, o.name.as_str()) {
+                (Some(v), _) => v.text.clone(),
+                (None, _) => "{}".to_owned(),
+            });
+        let mut cmd: Vec<Word> = args[r.rest..].to_vec();
+        if cmd.is_empty() {
+            cmd.push(Word::literal("echo"));
+        }
+        // What xargs adds comes from stdin: unknown words, in the template or at the end.
+        for w in cmd.iter_mut().skip(1) {
+            if let Some(r) = &replace
+                && w.text.contains(r.as_str())
+            {
+                w.literal = false;
+            }
+        }
+        if replace.is_none() {
+            cmd.push(Word::unknown("{xargs input}"));
+        }
+        Some(cmd)
+    })
+}
+
+/// `flock [options] FILE COMMAND...`, or `flock [options] FILE -c COMMAND_LINE`.
+fn flock(args: &[Word], ctx: &Ctx<'_>, carry: &mut Carry, out: &mut Vec<Command>) -> Unwrapped {
+    const G: Grammar = Grammar::new(
+        "sexnoFuw:E:hV",
+        &[
+            "shared/s",
+            "exclusive/x",
+            "unlock/u",
+            "nonblock/n",
+            "nb/n",
+            "close/o",
+            "no-fork/F",
+            "timeout=/w",
+            "wait=/w",
+            "conflict-exit-code=/E",
+            "verbose",
+            "help/h",
+            "version/V",
+        ],
+    );
+    let readings = G.leading(args);
+    each_reading(readings, "flock", ctx, carry, out, |r, _, out| {
+        let i = r.rest + 1;
+        let rest = args.get(i..).unwrap_or(&[]);
+        match rest.first().map(|w| w.text.as_str()) {
+            None => None,
+            Some("-c" | "--command") => {
+                if let Some(code) = rest.get(1) {
+                    run_code(code, "flock -c", ctx, out);
+                }
+                None
+            }
+            Some(t) if t.starts_with("--command=") => {
+                let code = Word {
+                    text: t["--command=".len()..].to_owned(),
+                    ..rest[0].clone()
+                };
+                run_code(&code, "flock -c", ctx, out);
+                None
+            }
+            Some(_) => Some(rest.to_vec()),
+        }
+    })
+}
+
+/// `npx [options] PKG ARGS`, or `npx -c 'COMMAND LINE'`.
+fn npx(args: &[Word], ctx: &Ctx<'_>, carry: &mut Carry, out: &mut Vec<Command>) -> Unwrapped {
+    const G: Grammar = Grammar::new(
+        "p:c:yq",
+        &[
+            "package=/p",
+            "call=/c",
+            "yes/y",
+            "no",
+            "quiet/q",
+            "ignore-existing",
+            "prefix=",
+            "registry=",
+            "workspace=",
+            "workspaces",
+            "include-workspace-root",
+        ],
+    );
+    let readings = G.leading(args);
+    each_reading(readings, "npx", ctx, carry, out, |r, _, out| {
+        if let Some(code) = r.value("c") {
+            run_code(code, "npx -c", ctx, out);
+            return None;
+        }
+        let rest = &args[r.rest..];
+        (!rest.is_empty()).then(|| rest.to_vec())
+    })
+}
+
+/// `split --filter=COMMAND` runs each piece through a shell command line.
+fn split(args: &[Word], ctx: &Ctx<'_>, out: &mut Vec<Command>) -> Unwrapped {
+    let s = SPLIT.scan(args);
+    for code in s.values("filter") {
+        run_code(code, "split --filter", ctx, out);
+    }
+    Unwrapped::Done
+}
+
+/// tar runs command lines of its own: `--to-command`, `-I`/`--use-compress-program`,
+/// `-F`/`--info-script` and `--checkpoint-action=exec=`.
+fn tar_cmds(args: &[Word], ctx: &Ctx<'_>, out: &mut Vec<Command>) {
+    let words = tar_args(args);
+    let s = TAR.scan(&words);
+    for code in s
+        .values("to-command")
+        .chain(s.values("I"))
+        .chain(s.values("F"))
+    {
+        run_code(code, "tar", ctx, out);
+    }
+    for a in s.values("checkpoint-action") {
+        if let Some(c) = a.text.strip_prefix("exec=") {
+            let code = Word {
+                text: c.to_owned(),
+                ..a.clone()
+            };
+            run_code(&code, "tar --checkpoint-action", ctx, out);
+        }
+    }
+}
+
+/// tar's old-style first word (`tar czf out.tgz dir`) as separate options, so it reads
+/// with the same grammar as `tar -c -z -f out.tgz dir`: each letter that takes a value
+/// takes the next word after the first, in order.
+pub(crate) fn tar_args(args: &[Word]) -> Vec<Word> {
+    const TAKES_VALUE: &str = "fCbTXgIKNVLFH";
+    let Some(first) = args.first() else {
+        return Vec::new();
+    };
+    let t = first.text.as_str();
+    if t.is_empty() || !t.chars().all(|c| c.is_ascii_alphabetic()) {
+        return args.to_vec();
+    }
+    let mut out = Vec::new();
+    let mut next = 1;
+    for c in t.chars() {
+        out.push(Word {
+            text: format!("-{c}"),
+            ..first.clone()
+        });
+        if TAKES_VALUE.contains(c)
+            && let Some(v) = args.get(next)
         {
-            replace = Some(r.to_owned());
-        } else if t == "-i" || t == "--replace" {
-            replace = Some("{}".into());
-        } else if VALUE.contains(&t) {
-            i += 1;
-        }
-        i += 1;
-    }
-    let mut cmd: Vec<Word> = args[i..].to_vec();
-    if cmd.is_empty() {
-        cmd.push(Word::literal("echo"));
-    }
-    // What xargs adds comes from stdin: unknown words, in the template or at the end.
-    for w in cmd.iter_mut().skip(1) {
-        if let Some(r) = &replace
-            && w.text.contains(r.as_str())
-        {
-            w.literal = false;
+            out.push(v.clone());
+            next += 1;
         }
     }
-    if replace.is_none() {
-        cmd.push(Word::unknown("{xargs input}"));
+    out.extend(args.iter().skip(next).cloned());
+    out
+}
+
+pub(crate) const TAR: Grammar = Grammar::new(
+    "Acdrtuxf:C:b:T:X:g:I:K:N:V:L:F:H:zjJZavkmOpPsSWhiBlUw",
+    &[
+        "file=/f",
+        "directory=/C",
+        "create/c",
+        "extract/x",
+        "get/x",
+        "list/t",
+        "append/r",
+        "update/u",
+        "concatenate/A",
+        "catenate/A",
+        "delete",
+        "diff/d",
+        "compare/d",
+        "to-stdout/O",
+        "remove-files",
+        "files-from=/T",
+        "exclude-from=/X",
+        "exclude=",
+        "listed-incremental=/g",
+        "use-compress-program=/I",
+        "starting-file=/K",
+        "newer=/N",
+        "after-date=/N",
+        "label=/V",
+        "tape-length=/L",
+        "info-script=/F",
+        "new-volume-script=/F",
+        "format=/H",
+        "to-command=",
+        "checkpoint-action=",
+        "transform=",
+        "xform=",
+        "owner=",
+        "group=",
+        "mode=",
+        "mtime=",
+        "strip-components=",
+        "blocking-factor=/b",
+        "one-top-level?",
+        "overwrite",
+        "keep-old-files/k",
+        "verbose/v",
+        "gzip/z",
+        "bzip2/j",
+        "xz/J",
+        "auto-compress/a",
+    ],
+);
+
+pub(crate) const SPLIT: Grammar = Grammar::new(
+    "a:b:C:del:n:t:ux",
+    &[
+        "suffix-length=/a",
+        "additional-suffix=",
+        "bytes=/b",
+        "line-bytes=/C",
+        "numeric-suffixes?",
+        "hex-suffixes?",
+        "elide-empty-files/e",
+        "filter=",
+        "lines=/l",
+        "number=/n",
+        "separator=/t",
+        "unbuffered/u",
+        "verbose",
+        "help",
+        "version",
+    ],
+);
+
+fn su(args: &[Word], ctx: &Ctx<'_>, out: &mut Vec<Command>) -> Unwrapped {
+    const G: Grammar = Grammar::new(
+        "c:fg:G:lmpPs:hVw:",
+        &[
+            "command=/c",
+            "session-command=",
+            "fast/f",
+            "group=/g",
+            "supp-group=/G",
+            "login/l",
+            "preserve-environment/m",
+            "pty/P",
+            "shell=/s",
+            "help/h",
+            "version/V",
+            "whitelist-environment=/w",
+        ],
+    );
+    su_code(&G.scan(args), "su -c", ctx, out);
+    Unwrapped::Done
+}
+
+/// Runs the code of `-c`/`--session-command`, or of `-c CODE` passed on to the shell after
+/// the user name (`su root -- -c CODE`).
+fn su_code(s: &super::getopt::Scan<'_>, label: &str, ctx: &Ctx<'_>, out: &mut Vec<Command>) {
+    let mut found = false;
+    for code in s.values("c").chain(s.values("session-command")) {
+        run_code(code, label, ctx, out);
+        found = true;
     }
-    Unwrapped::Argv(cmd)
+    if !found
+        && let Some(p) = s.operands.iter().position(|w| w.text == "-c")
+        && let Some(code) = s.operands.get(p + 1)
+    {
+        run_code(code, label, ctx, out);
+    }
+}
+
+/// `runuser -u USER [--] COMMAND...`, or su's grammar (`runuser -l USER -c CODE`).
+fn runuser(args: &[Word], ctx: &Ctx<'_>, carry: &mut Carry, out: &mut Vec<Command>) -> Unwrapped {
+    const G: Grammar = Grammar::new(
+        "c:fg:G:lmpPs:u:hVw:",
+        &[
+            "command=/c",
+            "session-command=",
+            "fast/f",
+            "group=/g",
+            "supp-group=/G",
+            "login/l",
+            "preserve-environment/m",
+            "pty/P",
+            "shell=/s",
+            "user=/u",
+            "help/h",
+            "version/V",
+            "whitelist-environment=/w",
+        ],
+    );
+    let readings = G.leading(args);
+    if readings[0].has("u") {
+        return each_reading(readings, "runuser", ctx, carry, out, |r, _, _| {
+            let rest = &args[r.rest..];
+            (!rest.is_empty()).then(|| rest.to_vec())
+        });
+    }
+    su_code(&G.scan(args), "runuser -c", ctx, out);
+    Unwrapped::Done
 }
 
 fn find(args: &[Word], ctx: &Ctx<'_>, out: &mut Vec<Command>) -> Unwrapped {
@@ -914,130 +1456,89 @@ fn parallel(args: &[Word], ctx: &Ctx<'_>, out: &mut Vec<Command>) -> Unwrapped {
 }
 
 fn watch(args: &[Word], ctx: &Ctx<'_>, out: &mut Vec<Command>) -> Unwrapped {
-    let mut i = 0;
-    let mut exec = false;
-    while i < args.len() && is_option(&args[i]) {
-        let t = args[i].text.as_str();
-        if t == "--" {
-            i += 1;
-            break;
+    const G: Grammar = Grammar::new(
+        "bcCd::eg:n:pq:rtwxhv",
+        &[
+            "beep/b",
+            "color/c",
+            "no-color/C",
+            "differences?/d",
+            "errexit/e",
+            "chgexit/g",
+            "interval=/n",
+            "precise/p",
+            "equexit=/q",
+            "no-rerun/r",
+            "no-title/t",
+            "no-wrap/w",
+            "exec/x",
+            "help/h",
+            "version/v",
+        ],
+    );
+    for r in G.leading(args) {
+        let rest = &args[r.rest..];
+        if rest.is_empty() {
+            continue;
         }
-        if t == "-x" || t == "--exec" {
-            exec = true;
-        } else if matches!(t, "-n" | "--interval" | "-q" | "--equexit") {
-            i += 1;
+        if r.has("x") {
+            let sc = SimpleCommand {
+                words: rest.to_vec(),
+                ..Default::default()
+            };
+            let mut via = ctx.via.to_vec();
+            via.push("watch -x".into());
+            super::simple(sc, ctx.depth + 1, &via, out);
+        } else {
+            run_joined(rest, "watch", ctx, out);
         }
-        i += 1;
     }
-    let rest = &args[i..];
-    if rest.is_empty() {
-        return Unwrapped::Done;
-    }
-    if exec {
-        return Unwrapped::Argv(rest.to_vec());
-    }
-    run_joined(rest, "watch", ctx, out);
     Unwrapped::Done
 }
+
+pub(crate) const SCRIPT: Grammar = Grammar::new(
+    "aB:c:eE:fhI:O:o:qm:T:t::V",
+    &[
+        "append/a",
+        "log-io=/B",
+        "command=/c",
+        "return/e",
+        "echo=/E",
+        "flush/f",
+        "force",
+        "log-in=/I",
+        "log-out=/O",
+        "output-limit=/o",
+        "quiet/q",
+        "logging-format=/m",
+        "log-timing=/T",
+        "timing?/t",
+        "version/V",
+        "help/h",
+    ],
+);
 
 fn script_cmd(args: &[Word], ctx: &Ctx<'_>, out: &mut Vec<Command>) -> Unwrapped {
-    let mut i = 0;
-    while i < args.len() {
-        let t = args[i].text.as_str();
-        let short_c = t.starts_with('-') && !t.starts_with("--") && t.ends_with('c');
-        let code = if short_c || t == "--command" {
-            i += 1;
-            args.get(i)
-        } else if let Some(v) = t.strip_prefix("--command=") {
-            return run_code(
-                &Word {
-                    text: v.to_owned(),
-                    ..args[i].clone()
-                },
-                "script -c",
-                ctx,
-                out,
-            );
-        } else {
-            None
-        };
-        if let Some(code) = code {
-            return run_code(code, "script -c", ctx, out);
-        }
-        i += 1;
-    }
-    Unwrapped::Done
-}
-
-/// `flock [OPTIONS] FILE COMMAND...` or `flock [OPTIONS] FILE -c STRING`.
-fn flock(
-    args: &[Word],
-    ctx: &Ctx<'_>,
-    out: &mut Vec<Command>,
-    env: &mut Vec<(String, Word)>,
-) -> Unwrapped {
-    if let Some(at) = args
-        .iter()
-        .position(|w| matches!(w.text.as_str(), "-c" | "--command"))
-    {
-        if let Some(code) = args.get(at + 1) {
-            return run_code(code, "flock -c", ctx, out);
-        }
-        return Unwrapped::Done;
-    }
-    let spec = SIMPLE
-        .iter()
-        .find(|s| s.names.contains(&"flock"))
-        .expect("flock has a grammar");
-    simple(spec, args, env)
-}
-
-fn su(args: &[Word], ctx: &Ctx<'_>, out: &mut Vec<Command>) -> Unwrapped {
-    let mut i = 0;
-    while i < args.len() {
-        let t = args[i].text.as_str();
-        if matches!(t, "-c" | "--command" | "--session-command") {
-            if let Some(code) = args.get(i + 1) {
-                return run_code(code, "su -c", ctx, out);
-            }
-        } else if let Some(v) = t
-            .strip_prefix("--command=")
-            .or_else(|| t.strip_prefix("--session-command="))
-        {
-            return run_code(
-                &Word {
-                    text: v.to_owned(),
-                    ..args[i].clone()
-                },
-                "su -c",
-                ctx,
-                out,
-            );
-        }
-        i += 1;
+    for code in SCRIPT.scan(args).values("c") {
+        run_code(code, "script -c", ctx, out);
     }
     Unwrapped::Done
 }
 
 fn ssh(args: &[Word], ctx: &Ctx<'_>, out: &mut Vec<Command>) -> Unwrapped {
-    const VALUE: &[&str] = &[
-        "-b", "-c", "-D", "-E", "-e", "-F", "-I", "-i", "-J", "-L", "-l", "-m", "-O", "-o", "-p",
-        "-Q", "-R", "-S", "-W", "-w", "-B",
-    ];
-    let mut i = 0;
-    while i < args.len() && is_option(&args[i]) {
-        let t = args[i].text.as_str();
-        if t == "--" {
-            i += 1;
-            break;
-        }
-        if VALUE.contains(&t) {
-            i += 1;
-        }
-        i += 1;
-    }
-    // The host, then the remote command line: the remote shell runs it as a script.
-    let rest = args.get(i + 1..).unwrap_or(&[]);
+    const G: Grammar = Grammar::new(
+        "46AaCfGgKkMNnqsTtVvXxYyB:b:c:D:E:e:F:I:i:J:L:l:m:O:o:p:Q:R:S:W:w:P:",
+        &[],
+    );
+    // OpenSSH reads options before and after the host, then the remote command line,
+    // which the remote shell runs as a script.
+    let before = &G.leading(args)[0];
+    let Some(host_at) = args.get(before.rest).map(|_| before.rest) else {
+        return Unwrapped::Done;
+    };
+    let tail = &args[host_at + 1..];
+    let after = &G.leading(tail)[0];
+    let rest = &tail[after.rest..];
     if !rest.is_empty() {
         run_joined(rest, "ssh", ctx, out);
     }

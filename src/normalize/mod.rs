@@ -2,10 +2,13 @@
 //! (`sudo`, `env`, `xargs`, `find -exec`, `sh -c`, `python -c`, ...), program names
 //! reduced to their basename, and nested scripts parsed and judged as scripts.
 
+mod getopt;
 mod interp;
 mod launchers;
 
-pub(crate) use interp::{inline_code, is_interpreter, string_literals};
+pub(crate) use getopt::{Grammar, Scan};
+pub use interp::{inline_code, literals_and_code};
+pub(crate) use launchers::{SCRIPT, SPLIT, TAR, tar_args};
 
 use crate::parse::{self, ParseFailure, Redirect, SimpleCommand, Stdin, Word};
 
@@ -24,6 +27,10 @@ pub struct Command {
     pub stdin: Stdin,
     /// Launchers and scripts it was found inside, outermost first (`sudo`, `bash -c`).
     pub via: Vec<String>,
+    /// The directory a launcher starts it in (`env -C DIR`, `sudo -D DIR`), as written.
+    pub dir: Option<Word>,
+    /// Its program is found on a fixed default PATH, not through the shims (`command -p`).
+    pub default_path: bool,
     /// Something that keeps this command from being judged by its rules alone.
     pub problem: Option<Problem>,
 }
@@ -113,13 +120,16 @@ pub(crate) fn simple(sc: SimpleCommand, depth: usize, via: &[String], out: &mut 
         redirects,
         stdin,
     } = sc;
-    let mut env = assignments;
+    let mut carry = launchers::Carry {
+        env: assignments,
+        ..Default::default()
+    };
     let mut via = via.to_vec();
     loop {
         let Some(first) = words.first() else {
-            if !redirects.is_empty() || !env.is_empty() {
+            if !redirects.is_empty() || !carry.env.is_empty() {
                 out.push(Command {
-                    env,
+                    env: carry.env,
                     redirects,
                     via,
                     ..Default::default()
@@ -134,9 +144,10 @@ pub(crate) fn simple(sc: SimpleCommand, depth: usize, via: &[String], out: &mut 
         }
         if first.is_dynamic() {
             out.push(Command {
-                env,
+                env: carry.env,
                 redirects,
                 stdin,
+                dir: carry.dir,
                 ..Command::problem(Problem::DynamicProgram, &via, &words)
             });
             return;
@@ -147,7 +158,7 @@ pub(crate) fn simple(sc: SimpleCommand, depth: usize, via: &[String], out: &mut 
             via: &via,
             stdin: &stdin,
         };
-        match launchers::unwrap(&name, &words[1..], &ctx, &mut env, out) {
+        match launchers::unwrap(&name, &words[1..], &ctx, &mut carry, out) {
             launchers::Unwrapped::NotALauncher => break,
             launchers::Unwrapped::Argv(next) => {
                 via.push(name);
@@ -161,10 +172,12 @@ pub(crate) fn simple(sc: SimpleCommand, depth: usize, via: &[String], out: &mut 
                 out.push(Command {
                     program: name,
                     args,
-                    env,
+                    env: carry.env,
                     redirects,
                     stdin,
                     via,
+                    dir: carry.dir,
+                    default_path: carry.default_path,
                     problem: None,
                 });
                 return;
@@ -176,10 +189,12 @@ pub(crate) fn simple(sc: SimpleCommand, depth: usize, via: &[String], out: &mut 
     out.push(Command {
         program,
         args,
-        env,
+        env: carry.env,
         redirects,
         stdin,
         via,
+        dir: carry.dir,
+        default_path: carry.default_path,
         problem: None,
     });
 }
@@ -202,7 +217,7 @@ mod tests {
     fn launchers_are_unwrapped() {
         assert_eq!(progs("sudo -u root -E /usr/bin/rm -rf /"), ["rm -rf /"]);
         assert_eq!(
-            progs("env -i FOO=1 -u BAR kubectl get pods"),
+            progs("env -i -u BAR FOO=1 kubectl get pods"),
             ["kubectl get pods"]
         );
         assert_eq!(
@@ -215,6 +230,117 @@ mod tests {
             progs("time -p ionice -c 3 stdbuf -o0 rm -rf ~"),
             ["rm -rf ~"]
         );
+    }
+
+    fn runs(src: &str, expected: &str) -> bool {
+        analyze_script(src)
+            .iter()
+            .any(|c| c.argv().join(" ") == expected)
+    }
+
+    #[test]
+    fn launcher_option_grammar_cannot_hide_the_command() {
+        for src in [
+            "env - kubectl delete ns prod",
+            "env -- PATH=/usr/bin kubectl delete ns prod",
+            "env -- - kubectl delete ns prod",
+            "env -iu PATH kubectl delete ns prod",
+            "env --un PATH kubectl delete ns prod",
+            "env 'a b=c' kubectl delete ns prod",
+            "env -vS'kubectl delete ns prod'",
+            "sudo -Eu root kubectl delete ns prod",
+            "sudo -k kubectl delete ns prod",
+            "sudo --us root kubectl delete ns prod",
+            "sudo -uroot -- kubectl delete ns prod",
+            "sudo --new-flag value kubectl delete ns prod",
+            "doas -u root kubectl delete ns prod",
+            "nice -10 kubectl delete ns prod",
+            "nice -n10 kubectl delete ns prod",
+            "timeout -sKILL 5 kubectl delete ns prod",
+            "timeout --sig=KILL 5 kubectl delete ns prod",
+            "stdbuf -oL -eL kubectl delete ns prod",
+            "setsid -wf kubectl delete ns prod",
+            "chroot --userspec=0:0 / kubectl delete ns prod",
+            "flock -w 5 /tmp/lock kubectl delete ns prod",
+            "flock /tmp/lock -c 'kubectl delete ns prod'",
+            "unshare -m -w /tmp kubectl delete ns prod",
+            "unshare --mount kubectl delete ns prod",
+            "nsenter -m kubectl delete ns prod",
+            "nsenter -t 1 -m -u kubectl delete ns prod",
+            "ionice -c3 kubectl delete ns prod",
+            "chrt -o 0 kubectl delete ns prod",
+            "chrt --other kubectl delete ns prod",
+            "taskset -c 0-3 kubectl delete ns prod",
+            "systemd-run -t kubectl delete ns prod",
+            "systemd-run -G --uid=0 kubectl delete ns prod",
+            "caffeinate -i kubectl delete ns prod",
+            "exec -la name kubectl delete ns prod",
+            "command -p kubectl delete ns prod",
+            "su -lc 'kubectl delete ns prod'",
+            "su root -- -c 'kubectl delete ns prod'",
+            "runuser -l root -c 'kubectl delete ns prod'",
+            "runuser -u root -- kubectl delete ns prod",
+            "npx -c 'kubectl delete ns prod'",
+            "aws-vault exec prod -- kubectl delete ns prod",
+            "direnv exec . kubectl delete ns prod",
+            "uv run --with x kubectl delete ns prod",
+            "npm --prefix dir exec -- kubectl delete ns prod",
+            "split --filter='kubectl delete ns prod' big.txt",
+            "ssh -tp 22 host kubectl delete ns prod",
+            "watch -n1 -x kubectl delete ns prod",
+            "script -qc 'kubectl delete ns prod' /dev/null",
+        ] {
+            assert!(
+                runs(src, "kubectl delete ns prod"),
+                "{src}: {:?}",
+                progs(src)
+            );
+        }
+        // What the options leave for a command is not one.
+        assert!(!runs(
+            "sudo -l kubectl delete ns prod",
+            "kubectl delete ns prod"
+        ));
+        assert!(!runs("ionice -p 1234", "1234"));
+    }
+
+    #[test]
+    fn elevating_launchers_run0_pkexec_systemd_run_and_machinectl_are_unwrapped() {
+        for src in [
+            "run0 kubectl delete ns prod",
+            "run0 -u root --setenv=X=1 kubectl delete ns prod",
+            "pkexec kubectl delete ns prod",
+            "pkexec --user root kubectl delete ns prod",
+            "systemd-run --scope -p MemoryMax=1G kubectl delete ns prod",
+            "machinectl shell root@.host kubectl delete ns prod",
+        ] {
+            assert!(
+                runs(src, "kubectl delete ns prod"),
+                "{src}: {:?}",
+                progs(src)
+            );
+            // They start the command in a fresh environment: no shims on PATH.
+            let c = analyze_script(src)
+                .into_iter()
+                .find(|c| c.program == "kubectl")
+                .unwrap();
+            assert!(
+                c.env.iter().any(|(k, v)| k == "PATH" && v.text.is_empty()),
+                "{src}"
+            );
+        }
+    }
+
+    #[test]
+    fn launchers_carry_the_directory_and_the_lookup() {
+        let c = &analyze_script("env -C /srv rm -rf data")[0];
+        assert_eq!(c.dir.as_ref().map(|w| w.text.as_str()), Some("/srv"));
+        let c = &analyze_script("sudo -D /srv rm -rf data")[0];
+        assert_eq!(c.dir.as_ref().map(|w| w.text.as_str()), Some("/srv"));
+        assert!(analyze_script("command -p kubectl get pods")[0].default_path);
+        assert!(!analyze_script("command kubectl get pods")[0].default_path);
+        let c = &analyze_script("sudo -e /etc/hosts")[0];
+        assert_eq!(c.argv(), ["sudoedit", "/etc/hosts"]);
     }
 
     #[test]
@@ -289,6 +415,34 @@ mod tests {
         assert!(p.iter().any(|c| c.starts_with("!DynamicScript")), "{p:?}");
         // A program file is not read; the shims guard what it runs.
         assert_eq!(progs("awk -f prog.awk data"), ["awk -f prog.awk data"]);
+    }
+
+    #[test]
+    fn interpreter_option_clusters_and_values_do_not_hide_the_code() {
+        for src in [
+            r#"python3 -Ic "import os; os.system('kubectl delete ns prod')""#,
+            r#"python3 -W ignore -c "import os; os.system('kubectl delete ns prod')""#,
+            r#"python3 -u -X dev -c "import os; os.system('kubectl delete ns prod')""#,
+            r#"perl -we 'system "kubectl delete ns prod"'"#,
+            r#"perl -l -ne 'system "kubectl delete ns prod"'"#,
+            r#"perl -I lib -e 'system "kubectl delete ns prod"'"#,
+            r#"perl -pi -e 'system "kubectl delete ns prod"' f"#,
+            r#"ruby -I lib -e 'system "kubectl delete ns prod"'"#,
+            r#"ruby -rjson -e 'system "kubectl delete ns prod"'"#,
+            r#"node -r x -e 'require("child_process").execSync("kubectl delete ns prod")'"#,
+            r#"node -pe 'require("child_process").execSync("kubectl delete ns prod")'"#,
+            r#"node --eval='require("child_process").execSync("kubectl delete ns prod")'"#,
+            r#"php -d x=1 -r 'system("kubectl delete ns prod");'"#,
+        ] {
+            assert!(
+                runs(src, "kubectl delete ns prod"),
+                "{src}: {:?}",
+                progs(src)
+            );
+        }
+        // A script file or module is not read.
+        assert_eq!(progs("python3 -m http.server"), ["python3 -m http.server"]);
+        assert_eq!(progs("perl -w script.pl"), ["perl -w script.pl"]);
     }
 
     #[test]

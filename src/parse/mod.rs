@@ -290,6 +290,29 @@ mod tests {
     }
 
     #[test]
+    fn dup_output_to_a_file_is_a_write_and_to_a_descriptor_is_not() {
+        let writes = |src: &str| -> Vec<(Option<i32>, String)> {
+            parse_script(src).unwrap()[0]
+                .redirects
+                .iter()
+                .filter(|r| r.kind.writes())
+                .map(|r| (r.fd, r.target.text.clone()))
+                .collect()
+        };
+        assert_eq!(writes("echo x >& out.txt"), [(None, "out.txt".to_owned())]);
+        assert_eq!(
+            writes("echo x 1>&out.txt"),
+            [(Some(1), "out.txt".to_owned())]
+        );
+        assert_eq!(
+            writes("echo x &> a &>> b"),
+            [(None, "a".into()), (None, "b".into())]
+        );
+        assert_eq!(writes("echo x >| a <> b 2> c 1>> d").len(), 4);
+        assert!(writes("echo x 2>&1 >&2 3>&- 4>&3-").is_empty());
+    }
+
+    #[test]
     fn plain_lines_skip_the_parser_and_read_the_same() {
         for src in [
             "kubectl get pods -n prod",

@@ -138,8 +138,22 @@ impl Walker {
             C::BraceGroup(b) => self.compound_list(&b.list),
             C::Subshell(s) => self.compound_list(&s.list),
             C::ForClause(f) => {
-                for v in f.values.iter().flatten() {
-                    self.word(v)?;
+                // The loop variable takes each value in turn: an assignment of every one,
+                // so later `$NAME`s can be read.
+                let mut assign = SimpleCommand::default();
+                match &f.values {
+                    Some(values) => {
+                        for v in values {
+                            let w = self.word(v)?;
+                            assign.assignments.push((f.variable_name.clone(), w));
+                        }
+                    }
+                    None => assign
+                        .assignments
+                        .push((f.variable_name.clone(), Word::unknown("$@"))),
+                }
+                if !assign.assignments.is_empty() {
+                    self.out.push(assign);
                 }
                 self.compound_list(&f.body.list)
             }
@@ -263,7 +277,20 @@ impl Walker {
                         .split_once('=')
                         .map(|(_, v)| v.to_owned())
                         .unwrap_or_default();
-                    cmd.assignments.push((name, Word { text, ..value }));
+                    // `NAME+=value` extends the old value; say so in the value.
+                    let (text, literal) = if a.append {
+                        (format!("${name}{text}"), false)
+                    } else {
+                        (text, value.literal)
+                    };
+                    cmd.assignments.push((
+                        name,
+                        Word {
+                            text,
+                            literal,
+                            ..value
+                        },
+                    ));
                 } else {
                     // `export X=...`, `declare ...`: an ordinary argument.
                     cmd.words.push(value);
@@ -287,25 +314,26 @@ impl Walker {
                     }
                     ast::IoFileRedirectKind::Append => RedirectKind::Append,
                     ast::IoFileRedirectKind::ReadAndWrite => RedirectKind::ReadWrite,
-                    ast::IoFileRedirectKind::DuplicateInput => return Ok(()),
-                    ast::IoFileRedirectKind::DuplicateOutput => {
-                        // `>& 2` and `>&-` copy or close a descriptor, but `>& FILE`
-                        // sends both outputs to a file: a write like `&>`.
-                        let w = match target {
-                            ast::IoFileRedirectTarget::Filename(w)
-                            | ast::IoFileRedirectTarget::Duplicate(w) => w,
-                            _ => return Ok(()),
-                        };
-                        let target = self.word(w)?;
-                        let t = target.text.trim_end_matches('-');
-                        if target.literal && t.bytes().all(|b| b.is_ascii_digit()) {
-                            return Ok(());
+                    ast::IoFileRedirectKind::DuplicateInput => {
+                        if let ast::IoFileRedirectTarget::Duplicate(w) = target {
+                            self.word(w)?;
                         }
-                        cmd.redirects.push(Redirect {
-                            fd: *fd,
-                            kind: RedirectKind::Write,
-                            target,
-                        });
+                        return Ok(());
+                    }
+                    ast::IoFileRedirectKind::DuplicateOutput => {
+                        // `>&WORD` copies a descriptor only when WORD is a number (or
+                        // `-`); anything else is a file bash opens for writing, as with
+                        // `&>` (and `1>&FILE` too).
+                        if let ast::IoFileRedirectTarget::Duplicate(w) = target {
+                            let target = self.word(w)?;
+                            if !duplicates_fd(&target) {
+                                cmd.redirects.push(Redirect {
+                                    fd: *fd,
+                                    kind: RedirectKind::Write,
+                                    target,
+                                });
+                            }
+                        }
                         return Ok(());
                     }
                 };
@@ -370,6 +398,12 @@ impl Walker {
         }
         Ok(())
     }
+}
+
+/// True when a `>&` target names a file descriptor (`2`, `3-`, `-`), not a file.
+fn duplicates_fd(w: &Word) -> bool {
+    let t = w.text.strip_suffix('-').unwrap_or(&w.text);
+    w.literal && !w.pattern && t.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// What a command writes to stdout, when the script shows it: `echo`/`printf` of literal

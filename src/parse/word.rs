@@ -170,43 +170,160 @@ fn add_pieces(
 }
 
 fn parameter_text(expr: &ParameterExpr) -> String {
-    use brush_parser::word::Parameter;
-    let p = match expr {
-        ParameterExpr::Parameter { parameter, .. }
-        | ParameterExpr::UseDefaultValues { parameter, .. }
-        | ParameterExpr::AssignDefaultValues { parameter, .. }
-        | ParameterExpr::IndicateErrorIfNullOrUnset { parameter, .. }
-        | ParameterExpr::UseAlternativeValue { parameter, .. }
-        | ParameterExpr::ParameterLength { parameter, .. }
-        | ParameterExpr::RemoveSmallestSuffixPattern { parameter, .. }
-        | ParameterExpr::RemoveLargestSuffixPattern { parameter, .. }
-        | ParameterExpr::RemoveSmallestPrefixPattern { parameter, .. }
-        | ParameterExpr::RemoveLargestPrefixPattern { parameter, .. }
-        | ParameterExpr::Substring { parameter, .. }
-        | ParameterExpr::Transform { parameter, .. }
-        | ParameterExpr::UppercaseFirstChar { parameter, .. }
-        | ParameterExpr::UppercasePattern { parameter, .. }
-        | ParameterExpr::LowercaseFirstChar { parameter, .. }
-        | ParameterExpr::LowercasePattern { parameter, .. }
-        | ParameterExpr::ReplaceSubstring { parameter, .. } => parameter,
+    use brush_parser::word::{Parameter, ParameterTestType};
+    let (p, indirect) = match expr {
+        ParameterExpr::Parameter {
+            parameter,
+            indirect,
+        }
+        | ParameterExpr::UseDefaultValues {
+            parameter,
+            indirect,
+            ..
+        }
+        | ParameterExpr::AssignDefaultValues {
+            parameter,
+            indirect,
+            ..
+        }
+        | ParameterExpr::IndicateErrorIfNullOrUnset {
+            parameter,
+            indirect,
+            ..
+        }
+        | ParameterExpr::UseAlternativeValue {
+            parameter,
+            indirect,
+            ..
+        }
+        | ParameterExpr::ParameterLength {
+            parameter,
+            indirect,
+        }
+        | ParameterExpr::RemoveSmallestSuffixPattern {
+            parameter,
+            indirect,
+            ..
+        }
+        | ParameterExpr::RemoveLargestSuffixPattern {
+            parameter,
+            indirect,
+            ..
+        }
+        | ParameterExpr::RemoveSmallestPrefixPattern {
+            parameter,
+            indirect,
+            ..
+        }
+        | ParameterExpr::RemoveLargestPrefixPattern {
+            parameter,
+            indirect,
+            ..
+        }
+        | ParameterExpr::Substring {
+            parameter,
+            indirect,
+            ..
+        }
+        | ParameterExpr::Transform {
+            parameter,
+            indirect,
+            ..
+        }
+        | ParameterExpr::UppercaseFirstChar {
+            parameter,
+            indirect,
+            ..
+        }
+        | ParameterExpr::UppercasePattern {
+            parameter,
+            indirect,
+            ..
+        }
+        | ParameterExpr::LowercaseFirstChar {
+            parameter,
+            indirect,
+            ..
+        }
+        | ParameterExpr::LowercasePattern {
+            parameter,
+            indirect,
+            ..
+        }
+        | ParameterExpr::ReplaceSubstring {
+            parameter,
+            indirect,
+            ..
+        } => (parameter, *indirect),
         ParameterExpr::VariableNames { prefix, .. } => return format!("${{!{prefix}*}}"),
         ParameterExpr::MemberKeys { variable_name, .. } => {
             return format!("${{!{variable_name}[@]}}");
         }
     };
-    // `$HOME` and `${HOME}` are the same word to a rule; any operator makes it unknowable.
-    let plain = matches!(
-        expr,
-        ParameterExpr::Parameter {
-            indirect: false,
-            ..
-        }
-    );
-    match (p, plain) {
-        (Parameter::Named(n), true) => format!("${n}"),
-        (Parameter::Positional(n), true) => format!("${n}"),
-        (p, _) => format!("${{{p}}}"),
+    // `$HOME` and `${HOME}` are the same word to a rule.
+    if let (ParameterExpr::Parameter { .. }, false) = (expr, indirect) {
+        return match p {
+            Parameter::Named(n) => format!("${n}"),
+            Parameter::Positional(n) => format!("${n}"),
+            p => p.to_string(),
+        };
     }
+    // Any operator keeps its spelling, so nothing reads `${PATH#*:}` as `$PATH`; the
+    // self-protection checks read the default-value forms.
+    let shown = p.to_string();
+    let name = shown
+        .strip_prefix("${")
+        .and_then(|n| n.strip_suffix('}'))
+        .or_else(|| shown.strip_prefix('$'))
+        .unwrap_or(&shown);
+    let bang = if indirect { "!" } else { "" };
+    let colon = |t: &ParameterTestType| match t {
+        ParameterTestType::UnsetOrNull => ":",
+        ParameterTestType::Unset => "",
+    };
+    let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+    let op = match expr {
+        ParameterExpr::UseDefaultValues {
+            test_type,
+            default_value,
+            ..
+        } => format!("{}-{}", colon(test_type), opt(default_value)),
+        ParameterExpr::AssignDefaultValues {
+            test_type,
+            default_value,
+            ..
+        } => format!("{}={}", colon(test_type), opt(default_value)),
+        ParameterExpr::IndicateErrorIfNullOrUnset {
+            test_type,
+            error_message,
+            ..
+        } => format!("{}?{}", colon(test_type), opt(error_message)),
+        ParameterExpr::UseAlternativeValue {
+            test_type,
+            alternative_value,
+            ..
+        } => format!("{}+{}", colon(test_type), opt(alternative_value)),
+        ParameterExpr::ParameterLength { .. } => return format!("${{#{bang}{name}}}"),
+        ParameterExpr::RemoveSmallestSuffixPattern { pattern, .. } => format!("%{}", opt(pattern)),
+        ParameterExpr::RemoveLargestSuffixPattern { pattern, .. } => format!("%%{}", opt(pattern)),
+        ParameterExpr::RemoveSmallestPrefixPattern { pattern, .. } => format!("#{}", opt(pattern)),
+        ParameterExpr::RemoveLargestPrefixPattern { pattern, .. } => format!("##{}", opt(pattern)),
+        ParameterExpr::Substring { offset, length, .. } => match length {
+            Some(l) => format!(":{}:{}", offset.value, l.value),
+            None => format!(":{}", offset.value),
+        },
+        ParameterExpr::UppercaseFirstChar { pattern, .. } => format!("^{}", opt(pattern)),
+        ParameterExpr::UppercasePattern { pattern, .. } => format!("^^{}", opt(pattern)),
+        ParameterExpr::LowercaseFirstChar { pattern, .. } => format!(",{}", opt(pattern)),
+        ParameterExpr::LowercasePattern { pattern, .. } => format!(",,{}", opt(pattern)),
+        ParameterExpr::ReplaceSubstring {
+            pattern,
+            replacement,
+            ..
+        } => format!("/{pattern}/{}", opt(replacement)),
+        _ => "@".to_owned(),
+    };
+    format!("${{{bang}{name}{op}}}")
 }
 
 fn parameter_operands(expr: &ParameterExpr) -> Vec<&str> {
@@ -406,6 +523,14 @@ mod tests {
         assert!(b.word.is_dynamic());
         assert_eq!(b.scripts, vec!["which rm".to_string()]);
         assert_eq!(w("${HOME}").word.text, "$HOME");
+        assert_eq!(w("${PATH#*:}").word.text, "${PATH#*:}");
+        assert_eq!(w("${PATH:40}").word.text, "${PATH:40}");
+        assert_eq!(w("${PATH//interlock/x}").word.text, "${PATH/interlock/x}");
+        assert_eq!(
+            w("${XDG_CONFIG_HOME:-$HOME/.config}").word.text,
+            "${XDG_CONFIG_HOME:-$HOME/.config}"
+        );
+        assert_eq!(w("${D-/tmp}").word.text, "${D-/tmp}");
         let nested = w(r"`echo \`rm -rf /\``");
         assert_eq!(nested.scripts, vec!["echo `rm -rf /`".to_string()]);
     }
