@@ -93,7 +93,9 @@ pub(crate) fn script(src: &str, depth: usize, via: &[String], out: &mut Vec<Comm
     }
     match parse::parse_script(src) {
         Ok(cmds) => {
-            for c in cmds {
+            let mut aliases: Vec<(String, String)> = Vec::new();
+            for mut c in cmds {
+                expand_alias(&mut c, &mut aliases);
                 simple(c, depth, via, out);
             }
         }
@@ -104,6 +106,52 @@ pub(crate) fn script(src: &str, depth: usize, via: &[String], out: &mut Vec<Comm
             problem: Some(Problem::Parse(e)),
             ..Default::default()
         }),
+    }
+}
+
+/// `alias k=kubectl` earlier in a script makes a later `k delete ns x` a kubectl
+/// command: the alias is followed, as a shell that expands aliases (Claude Code's
+/// snapshot turns `expand_aliases` on) would run it. `unalias` forgets one. Only literal
+/// definitions are followed; the shims still see what a dynamic one runs.
+fn expand_alias(c: &mut SimpleCommand, aliases: &mut Vec<(String, String)>) {
+    let Some(first) = c.words.first() else {
+        return;
+    };
+    if !first.literal {
+        return;
+    }
+    match first.text.as_str() {
+        "alias" => {
+            for w in c.words.iter().skip(1).filter(|w| w.literal) {
+                if let Some((name, value)) = w.text.split_once('=') {
+                    aliases.retain(|(n, _)| n != name);
+                    aliases.push((name.to_owned(), value.to_owned()));
+                }
+            }
+        }
+        "unalias" => {
+            let names: Vec<&str> = c.words.iter().skip(1).map(|w| w.text.as_str()).collect();
+            if names.contains(&"-a") {
+                aliases.clear();
+            }
+            aliases.retain(|(n, _)| !names.contains(&n.as_str()));
+        }
+        name => {
+            let Some((_, value)) = aliases.iter().rev().find(|(n, _)| n == name) else {
+                return;
+            };
+            // An alias that does not split plainly is followed as one word: its first
+            // word is still the program.
+            let words: Vec<Word> = shell_words::split(value)
+                .unwrap_or_else(|_| vec![value.clone()])
+                .into_iter()
+                .map(Word::literal)
+                .collect();
+            if words.is_empty() {
+                return;
+            }
+            c.words.splice(0..1, words);
+        }
     }
 }
 
