@@ -720,6 +720,24 @@ pub(super) fn unwrap(
             tar_cmds(args, ctx, out);
             Unwrapped::NotALauncher
         }
+        // Tools that run a command line given in an option; the tool is still judged
+        // by its own rules as well.
+        "git" => {
+            git_cmds(args, ctx, out);
+            Unwrapped::NotALauncher
+        }
+        "rsync" => {
+            const G: Grammar = Grammar::new("e:", &["rsh=/e", "rsync-path="]);
+            let s = G.scan(args);
+            for code in s.values("e").chain(s.values("rsync-path")) {
+                run_code(code, "rsync -e", ctx, out);
+            }
+            Unwrapped::NotALauncher
+        }
+        "sed" | "gsed" => {
+            sed_cmds(args, ctx, out);
+            Unwrapped::NotALauncher
+        }
         "eval" => {
             let text = args
                 .iter()
@@ -1525,6 +1543,158 @@ fn script_cmd(args: &[Word], ctx: &Ctx<'_>, out: &mut Vec<Command>) -> Unwrapped
     Unwrapped::Done
 }
 
+/// git's `-c KEY=VALUE` for keys whose value is a command line git runs: an alias
+/// starting with `!`, the ssh, pager and editor commands, external diff, credential
+/// helper and the like.
+fn git_cmds(args: &[Word], ctx: &Ctx<'_>, out: &mut Vec<Command>) {
+    const RUNS: &[&str] = &[
+        "core.sshcommand",
+        "core.pager",
+        "core.editor",
+        "core.askpass",
+        "core.fsmonitor",
+        "core.gitproxy",
+        "sequence.editor",
+        "diff.external",
+        "gpg.program",
+        "gpg.ssh.program",
+        "uploadpack.packobjectshook",
+        "credential.helper",
+    ];
+    let mut it = args.iter();
+    while let Some(w) = it.next() {
+        let t = w.text.as_str();
+        if !t.starts_with('-') {
+            break; // the subcommand: git's own -c options come before it
+        }
+        let pair = match t {
+            "-c" => it.next(),
+            _ => None,
+        };
+        let Some(pair) = pair else { continue };
+        let Some((key, value)) = pair.text.split_once('=') else {
+            continue;
+        };
+        let key = key.to_ascii_lowercase();
+        // An alias or credential helper starting with `!` is a shell command line.
+        let code = if key.starts_with("alias.") || key == "credential.helper" {
+            value.strip_prefix('!')
+        } else if RUNS.contains(&key.as_str()) || key.starts_with("pager.") {
+            Some(value)
+        } else if key == "core.hookspath" {
+            out.push(Command::problem(
+                Problem::DynamicScript(
+                    "git runs hooks from a directory given on its command line, which interlock cannot see".into(),
+                ),
+                ctx.via,
+                &prepend("git", args),
+            ));
+            None
+        } else {
+            None
+        };
+        if let Some(code) = code {
+            let word = Word {
+                text: code.to_owned(),
+                ..pair.clone()
+            };
+            run_code(&word, "git -c", ctx, out);
+        }
+    }
+}
+
+/// GNU sed's `e COMMAND` runs a command line; `e` alone, or the `e` flag of `s`, runs
+/// the pattern space, which is text known only at run time.
+fn sed_cmds(args: &[Word], ctx: &Ctx<'_>, out: &mut Vec<Command>) {
+    const G: Grammar = Grammar::new(
+        "e:f:l:nrsuzEi::",
+        &[
+            "expression=/e",
+            "file=/f",
+            "line-length=/l",
+            "quiet/n",
+            "silent/n",
+            "regexp-extended/r",
+            "separate/s",
+            "unbuffered/u",
+            "null-data/z",
+            "in-place?/i",
+            "posix",
+            "sandbox",
+            "debug",
+            "follow-symlinks",
+        ],
+    );
+    let s = G.scan(args);
+    if s.opts.iter().any(|o| o.name == "sandbox") {
+        return; // --sandbox refuses e, r and w
+    }
+    let mut scripts: Vec<&Word> = s.values("e").collect();
+    if scripts.is_empty() && !s.opts.iter().any(|o| o.name == "f") {
+        scripts.extend(s.operands.first());
+    }
+    for script in scripts {
+        for cmd in script.text.split(['\n', ';']) {
+            let cmd = cmd.trim_start_matches(|c: char| {
+                c.is_whitespace() || c.is_ascii_digit() || "$,/!".contains(c)
+            });
+            if let Some(line) = cmd
+                .strip_prefix("e ")
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+            {
+                let word = Word {
+                    text: line.to_owned(),
+                    ..script.clone()
+                };
+                run_code(&word, "sed e", ctx, out);
+            } else if cmd == "e" || sed_s_runs(cmd) {
+                out.push(Command::problem(
+                    Problem::DynamicScript("sed runs its pattern space as a command".into()),
+                    ctx.via,
+                    &prepend("sed", args),
+                ));
+            }
+        }
+    }
+}
+
+/// Whether an `s` command carries the `e` flag (`s/x/y/e`, `s|a|b|ge`).
+fn sed_s_runs(cmd: &str) -> bool {
+    let Some(rest) = cmd.strip_prefix('s') else {
+        return false;
+    };
+    let Some(delim) = rest
+        .chars()
+        .next()
+        .filter(|c| !c.is_alphanumeric() && *c != '\\')
+    else {
+        return false;
+    };
+    // The flags follow the third unescaped delimiter.
+    let mut seen = 0;
+    let mut escaped = false;
+    for (i, c) in rest.char_indices().skip(1) {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        if c == '\\' {
+            escaped = true;
+        } else if c == delim {
+            seen += 1;
+            if seen == 2 {
+                let flags: String = rest[i + 1..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .collect();
+                return flags.contains('e');
+            }
+        }
+    }
+    false
+}
+
 fn ssh(args: &[Word], ctx: &Ctx<'_>, out: &mut Vec<Command>) -> Unwrapped {
     const G: Grammar = Grammar::new(
         "46AaCfGgKkMNnqsTtVvXxYyB:b:c:D:E:e:F:I:i:J:L:l:m:O:o:p:Q:R:S:W:w:P:",
@@ -1538,6 +1708,31 @@ fn ssh(args: &[Word], ctx: &Ctx<'_>, out: &mut Vec<Command>) -> Unwrapped {
     };
     let tail = &args[host_at + 1..];
     let after = &G.leading(tail)[0];
+    // `-o ProxyCommand=CMD` and `-o LocalCommand=CMD` run on this machine.
+    for o in before
+        .opts
+        .iter()
+        .chain(&after.opts)
+        .filter(|o| o.name == "o")
+    {
+        let Some(v) = &o.value else { continue };
+        let (key, value) = match v.text.split_once(['=', ' ']) {
+            Some((k, val)) => (k.trim().to_ascii_lowercase(), val.trim()),
+            None => continue,
+        };
+        if matches!(
+            key.as_str(),
+            "proxycommand" | "localcommand" | "knownhostscommand"
+        ) && !value.is_empty()
+            && value != "none"
+        {
+            let code = Word {
+                text: value.to_owned(),
+                ..v.clone()
+            };
+            run_code(&code, "ssh -o", ctx, out);
+        }
+    }
     let rest = &tail[after.rest..];
     if !rest.is_empty() {
         run_joined(rest, "ssh", ctx, out);
