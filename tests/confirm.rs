@@ -236,9 +236,14 @@ impl Pty {
     /// The code the prompt asks for.
     fn code(&self) -> String {
         let t = self.wait_for("and press Enter");
-        let after = &t[t.rfind("To run the command, type ").unwrap() + 25..];
-        after.split_whitespace().next().unwrap().to_owned()
+        code_in(&t).unwrap()
     }
+}
+
+/// The code the last question in `text` asks for (`... type CODE and press Enter`).
+fn code_in(text: &str) -> Option<String> {
+    let before = &text[..text.rfind(" and press Enter")?];
+    before.rsplit(' ').next().map(str::to_owned)
 }
 
 fn spawn_in(pty: &Pty, mut c: Command) -> Child {
@@ -372,30 +377,40 @@ fn queued(f: &Fx, tool: &str, args: &[&str]) -> (Child, String) {
     (child, id)
 }
 
-/// `interlock approve ID` in a terminal of its own, answering `answer`.
-fn approve(f: &Fx, id: &str, answer: &str) -> (Output, String) {
+/// `interlock approve ID` in a terminal of its own: types the code it shows when `yes`,
+/// a plain "y" otherwise (which must not count).
+fn approve(f: &Fx, id: &str, yes: bool) -> (Output, String) {
     let t = pty();
     let mut c = f.interlock();
     c.args(["approve", id]);
-    let child = spawn_in(&t, c);
+    let mut child = spawn_in(&t, c);
     let start = Instant::now();
-    let mut child = Some(child);
     // Answer only if the question comes; a refusal ends without one.
     loop {
-        if t.text().contains("[y/N]") {
-            t.type_text(&format!("{answer}\n"));
+        if let Some(code) = code_in(&t.text()) {
+            t.type_text(&format!("{}\n", if yes { code.as_str() } else { "y" }));
             break;
         }
-        if let Some(c) = child.as_mut()
-            && c.try_wait().unwrap().is_some()
-        {
+        if child.try_wait().unwrap().is_some() {
             break;
         }
         assert!(start.elapsed() < PATIENCE, "approve hung: {}", t.text());
         std::thread::sleep(Duration::from_millis(20));
     }
-    let o = finish(child.take().unwrap());
+    let o = finish(child);
     (o, t.text())
+}
+
+/// The decision files about request `id` in the queue.
+fn decisions(f: &Fx, id: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(f.approvals_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(&format!("{id}.")))
+        .collect();
+    v.sort();
+    v
 }
 
 #[test]
@@ -410,7 +425,7 @@ fn queue_approve_runs_the_exact_command_once() {
         std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
         0o700
     );
-    let (o, shown) = approve(&f, &id, "y");
+    let (o, shown) = approve(&f, &id, true);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(shown.contains("kubectl drain node-1"), "{shown}");
     let out = finish(child);
@@ -431,7 +446,7 @@ fn queue_approve_runs_the_exact_command_once() {
     );
     // Used once: the request is gone and cannot be approved again.
     assert!(!f.request_path(&id).exists());
-    let (o, _) = approve(&f, &id, "y");
+    let (o, _) = approve(&f, &id, true);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("no pending request"), "{}", stderr(&o));
 }
@@ -441,7 +456,7 @@ fn queue_answering_no_at_approve_changes_nothing() {
     let f = fx();
     f.config("[confirm]\nqueue_timeout = 2\n");
     let (child, id) = queued(&f, "terraform", &["state", "rm", "aws_instance.web"]);
-    let (o, _) = approve(&f, &id, "n");
+    let (o, _) = approve(&f, &id, false);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("not approved"), "{}", stderr(&o));
     let out = finish(child);
@@ -481,7 +496,7 @@ fn queue_expiry_applies_the_fallback() {
     );
     assert!(f.argv().is_none());
     // The request is gone; approving it now is refused.
-    let (o, _) = approve(&f, &id, "y");
+    let (o, _) = approve(&f, &id, true);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     // Fallback dry run: the preview runs, exit 101.
     let (child, _) = queued(&f, "kubectl", &["drain", "node-1"]);
@@ -520,7 +535,7 @@ fn two_pending_requests_are_approved_independently() {
     let (first, a) = queued(&f, "kubectl", &["drain", "node-a"]);
     let (second, b) = queued(&f, "kubectl", &["drain", "node-b"]);
     assert_ne!(a, b);
-    let (o, _) = approve(&f, &b, "y");
+    let (o, _) = approve(&f, &b, true);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = finish(second);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -528,7 +543,7 @@ fn two_pending_requests_are_approved_independently() {
     // The first is still waiting, unapproved.
     assert!(f.request_path(&a).exists());
     f.clear_argv();
-    let (o, _) = approve(&f, &a, "y");
+    let (o, _) = approve(&f, &a, true);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = finish(first);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -538,33 +553,37 @@ fn two_pending_requests_are_approved_independently() {
 #[test]
 fn a_replayed_approval_is_refused() {
     let f = fx();
-    // Request A, approved and used; its approval record is kept by the "attacker".
+    f.config("[confirm]\nqueue_timeout = 3\n");
+    // Request A, approved and used; what its approval named is known to the "attacker".
     let (first, a) = queued(&f, "kubectl", &["drain", "node-1"]);
     let before = f.request(&a);
-    let (o, _) = approve(&f, &a, "y");
+    let (o, _) = approve(&f, &a, true);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(finish(first).status.code(), Some(0));
-    let mut approved_a = before.clone();
-    approved_a["approvals"] = serde_json::json!([{
-        "user": "root", "uid": 0, "time": before["created"], "binding": before["binding"]
-    }]);
-    // The same command asks again: the old approval, copied in, approves nothing.
+    assert!(
+        decisions(&f, &a).is_empty(),
+        "the used approval stayed behind"
+    );
+    // The same command asks again: A's approval, copied under B's name, approves nothing.
     f.clear_argv();
     let (second, b) = queued(&f, "kubectl", &["drain", "node-1"]);
-    f.write_request(&b, &approved_a);
+    let replay = format!(
+        "{{\"binding\":{},\"time\":{}}}",
+        before["binding"], before["created"]
+    );
+    std::fs::write(f.approvals_dir().join(format!("{b}.ok.0")), replay).unwrap();
     let out = finish(second);
+    assert_eq!(out.status.code(), Some(101), "{}", stderr(&out));
+    assert!(stderr(&out).contains("another version"), "{}", stderr(&out));
+    assert_eq!(f.argv().unwrap(), ["drain", "node-1", "--dry-run=server"]);
+    // A's whole record copied over B's: refused as altered.
+    f.clear_argv();
+    let (third, c) = queued(&f, "kubectl", &["drain", "node-1"]);
+    f.write_request(&c, &before);
+    let out = finish(third);
     assert_eq!(out.status.code(), Some(102), "{}", stderr(&out));
     assert!(stderr(&out).contains("altered"), "{}", stderr(&out));
     assert!(f.argv().is_none(), "a replayed approval ran the command");
-    // Only the approval entry copied into the new request: wrong binding, not counted.
-    f.config("[confirm]\nqueue_timeout = 2\n");
-    let (third, c) = queued(&f, "kubectl", &["drain", "node-1"]);
-    let mut req = f.request(&c);
-    req["approvals"] = approved_a["approvals"].clone();
-    f.write_request(&c, &req);
-    let out = finish(third);
-    assert_eq!(out.status.code(), Some(101), "{}", stderr(&out));
-    assert_eq!(f.argv().unwrap(), ["drain", "node-1", "--dry-run=server"]);
 }
 
 #[test]
@@ -580,6 +599,52 @@ fn an_altered_request_is_refused() {
     assert_eq!(out.status.code(), Some(102), "{}", stderr(&out));
     assert!(stderr(&out).contains("altered"), "{}", stderr(&out));
     assert!(f.argv().is_none());
+}
+
+#[test]
+fn the_approver_refuses_a_request_edited_after_it_was_made() {
+    use interlock::confirm::queue::Request;
+    let f = fx();
+    std::fs::create_dir_all(f.approvals_dir()).unwrap();
+    // A live process stands in for the waiting command, which would itself refuse
+    // (and remove) an edited record the moment it saw it.
+    let mut asker = Command::new("sleep").arg("60").spawn().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut r = Request {
+        version: 2,
+        id: "abcd2345".into(),
+        command: "kubectl drain node-1".into(),
+        argv: vec!["kubectl".into(), "drain".into(), "node-1".into()],
+        cwd: f.root.display().to_string(),
+        rule: "kubectl-drain".into(),
+        reason: "draining".into(),
+        location: "rules/kubernetes.toml:91".into(),
+        context: Vec::new(),
+        session: None,
+        pid: asker.id(),
+        requester: "root".into(),
+        // SAFETY: geteuid cannot fail.
+        requester_uid: unsafe { libc::geteuid() },
+        created: now,
+        expires: now + 60,
+        approvals_needed: 1,
+        exact: "0".repeat(64),
+        binding: String::new(),
+    };
+    r.binding = r.computed_binding();
+    let mut edited = r.clone();
+    edited.command = "kubectl get pods".into();
+    f.write_request(&r.id, &serde_json::to_value(&edited).unwrap());
+    let (o, shown) = approve(&f, &r.id, true);
+    let _ = asker.kill();
+    let _ = asker.wait();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("was altered"), "{}", stderr(&o));
+    assert!(!shown.contains("kubectl get pods"), "it was shown: {shown}");
+    assert!(decisions(&f, &r.id).is_empty(), "an approval was recorded");
 }
 
 #[test]
@@ -614,18 +679,13 @@ fn approval_from_inside_a_session_or_without_a_terminal_is_refused() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("no terminal"), "{}", stderr(&o));
     // Still pending and unapproved; deny it to end the test.
-    assert_eq!(f.request(&id)["approvals"], serde_json::json!([]));
+    assert!(decisions(&f, &id).is_empty());
     f.interlock().args(["deny", &id]).output().unwrap();
     assert_eq!(finish(child).status.code(), Some(102));
     assert!(f.argv().is_none());
 }
 
-#[test]
-fn two_person_rule_needs_a_second_different_approver() {
-    let f = fx();
-    f.rules(
-        "two.toml",
-        r#"programs = ["kubectl"]
+const TWO_PERSON: &str = r#"programs = ["kubectl"]
 
 [[rule]]
 id = "prod-drain-two-person"
@@ -634,30 +694,37 @@ command = ["drain"]
 action = "confirm"
 approvals = 2
 reason = "draining a production node needs two people"
-"#,
-    );
+"#;
+
+#[test]
+fn two_person_rule_counts_one_user_once() {
+    let f = fx();
+    f.rules("two.toml", TWO_PERSON);
     // Two people cannot be one terminal prompt: it goes to the queue.
     let (child, id) = queued(&f, "kubectl", &["drain", "node-1"]);
     assert_eq!(f.request(&id)["approvals_needed"], 2);
-    let (o, _) = approve(&f, &id, "y");
+    let (o, _) = approve(&f, &id, true);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("1 of 2"), "{}", stderr(&o));
     // The same person again is refused.
-    let (o, _) = approve(&f, &id, "y");
+    let (o, _) = approve(&f, &id, true);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("already approved"), "{}", stderr(&o));
     assert!(f.argv().is_none(), "ran on one approval");
-    // A second user (uid 4242) approves the same binding, as their `interlock approve`
-    // would in a shared queue; then it runs.
-    let mut req = f.request(&id);
-    let second = serde_json::json!({
-        "user": "bob", "uid": 4242, "time": req["created"], "binding": req["binding"]
-    });
-    req["approvals"].as_array_mut().unwrap().push(second);
-    f.write_request(&id, &req);
-    let out = finish(child);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(f.argv().unwrap(), ["drain", "node-1"]);
+    // The list shows how far it got; then deny it to end the test.
+    let o = f
+        .interlock()
+        .args(["approvals", "--list"])
+        .output()
+        .unwrap();
+    assert!(
+        common::stdout(&o).contains("[1/2 approvals]"),
+        "{}",
+        common::stdout(&o)
+    );
+    f.interlock().args(["deny", &id]).output().unwrap();
+    assert_eq!(finish(child).status.code(), Some(102));
+    assert!(f.argv().is_none());
 }
 
 #[test]
@@ -688,8 +755,8 @@ fn approvals_queue_in_a_terminal_approves() {
     t.type_text("1\n");
     t.wait_for("a = approve");
     t.type_text("a\n");
-    t.wait_for("[y/N]");
-    t.type_text("y\n");
+    let code = t.code();
+    t.type_text(&format!("{code}\n"));
     t.wait_for(&format!("approved request {id}"));
     let out = finish(child);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -721,7 +788,7 @@ fn a_script_approved_in_the_shell_is_not_asked_again_by_its_shims() {
         t.text()
     );
     // The grant was used up: nothing is left behind to replay.
-    let grants = std::fs::read_dir(f.approvals_dir())
+    let grants = std::fs::read_dir(f.root.join(".local/state/interlock/grants"))
         .unwrap()
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().starts_with("grant-"))
@@ -893,7 +960,7 @@ fn a_request_left_by_a_killed_command_cannot_be_approved() {
     let (mut child, id) = queued(&f, "kubectl", &["drain", "node-1"]);
     child.kill().unwrap();
     child.wait().unwrap();
-    let (o, _) = approve(&f, &id, "y");
+    let (o, _) = approve(&f, &id, true);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("no longer waiting"), "{}", stderr(&o));
     assert!(!f.request_path(&id).exists(), "the stale record stayed");
