@@ -966,3 +966,338 @@ fn a_request_left_by_a_killed_command_cannot_be_approved() {
     assert!(!f.request_path(&id).exists(), "the stale record stayed");
     assert!(f.argv().is_none());
 }
+
+// ---- approvers who are other users ----
+
+fn is_root() -> bool {
+    // SAFETY: geteuid cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A user with no passwd entry on most systems, and one that has one everywhere.
+const REQUESTER: u32 = 65534;
+const APPROVER_A: u32 = 65533;
+const APPROVER_B: u32 = 65532;
+const NOBODY_ELSE: u32 = 65531;
+
+/// A tree other users can use: readable by all, a copy of the binary they can run, the
+/// requester's state directory, and a shared sticky queue owned by root in it (as
+/// `[confirm] queue_dir` names one for the hardened recipe; here it is the default
+/// location, which the system config a test cannot write would otherwise move).
+struct Shared {
+    f: Tree,
+    bin: PathBuf,
+}
+
+fn shared() -> Shared {
+    use std::os::unix::fs::PermissionsExt;
+    let f = Tree::new(&["bin"]);
+    let perms = |p: &std::path::Path, mode: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    perms(&f.root, 0o755);
+    perms(&f.rec, 0o777);
+    let bin = f.root.join("bin/interlock");
+    std::fs::copy(BIN, &bin).unwrap();
+    perms(&bin, 0o755);
+    std::os::unix::fs::symlink(&bin, f.shims.join("kubectl")).unwrap();
+    f.stub("kubectl", common::ARGV_STUB);
+    let state = f.root.join(".local/state/interlock");
+    std::fs::create_dir_all(state.join("approvals")).unwrap();
+    perms(&state.join("approvals"), 0o1777);
+    std::os::unix::fs::chown(&state, Some(REQUESTER), Some(REQUESTER)).unwrap();
+    Shared { f, bin }
+}
+
+impl Shared {
+    fn queue(&self) -> PathBuf {
+        self.f.root.join(".local/state/interlock/approvals")
+    }
+
+    fn env(&self, c: &mut Command) {
+        let path = Tree::search_path(&[&self.f.shims, &self.f.real], common::SYSTEM_PATH);
+        c.env_clear()
+            .env("PATH", path)
+            .env("HOME", &self.f.root)
+            .env("SHELL", "/bin/sh")
+            .env("INTERLOCK_SHIMS_DIR", &self.f.shims)
+            .current_dir(&self.f.root);
+    }
+
+    /// `kubectl drain node-1` as the requester, waiting in the queue.
+    fn wait(&self) -> (Child, String) {
+        let mut c = Command::new(self.f.shims.join("kubectl"));
+        self.env(&mut c);
+        c.args(["drain", "node-1"])
+            .uid(REQUESTER)
+            .gid(REQUESTER)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        common::detach(&mut c);
+        let mut child = c.spawn().unwrap();
+        let start = Instant::now();
+        let id = loop {
+            let found = std::fs::read_dir(self.queue())
+                .unwrap()
+                .flatten()
+                .find_map(|e| {
+                    let n = e.file_name().to_string_lossy().into_owned();
+                    n.strip_prefix("req-")?
+                        .strip_suffix(".json")
+                        .map(str::to_owned)
+                });
+            if let Some(id) = found {
+                break id;
+            }
+            if start.elapsed() > PATIENCE {
+                let _ = child.kill();
+                let o = child.wait_with_output().unwrap();
+                panic!("no request appeared; stderr: {}", stderr(&o));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        (child, id)
+    }
+
+    /// `interlock approve ID` as `uid`, in a pseudo-terminal of its own (`script`),
+    /// typing the code it shows. Returns its exit status and what its terminal showed.
+    fn approve_as(&self, uid: u32, id: &str) -> (Option<i32>, String) {
+        let mut c = Command::new("script");
+        self.env(&mut c);
+        c.args([
+            "-qfec",
+            &format!("{} approve {id}", self.bin.display()),
+            "/dev/null",
+        ])
+        .uid(uid)
+        .gid(uid)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        let reader = std::thread::spawn(move || {
+            let mut b = [0u8; 1024];
+            while let Ok(n) = stdout.read(&mut b) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&b[..n]);
+            }
+        });
+        let text = || String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+        let start = Instant::now();
+        loop {
+            if let Some(code) = code_in(&text()) {
+                stdin.write_all(format!("{code}\n").as_bytes()).unwrap();
+                break;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            assert!(start.elapsed() < PATIENCE, "approve hung: {}", text());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let o = finish(child);
+        drop(stdin);
+        reader.join().unwrap();
+        (o.status.code(), text())
+    }
+
+    /// A file of `uid`'s own in the queue, as anyone can make with plain shell tools.
+    fn plant_as(&self, uid: u32, name: &str, content: &str) {
+        let s = Command::new("sh")
+            .args(["-c", "printf '%s' \"$1\" > \"$2\"", "sh", content])
+            .arg(self.queue().join(name))
+            .uid(uid)
+            .gid(uid)
+            .status()
+            .unwrap();
+        assert!(s.success());
+    }
+
+    fn binding(&self, id: &str) -> String {
+        let r: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(self.queue().join(format!("req-{id}.json"))).unwrap(),
+        )
+        .unwrap();
+        r["binding"].as_str().unwrap().to_owned()
+    }
+
+    fn approved_by(&self) -> serde_json::Value {
+        let log =
+            std::fs::read_to_string(self.f.root.join(".local/state/interlock/audit.log")).unwrap();
+        let line: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+        assert_eq!(line["outcome"], "approved", "{line}");
+        line["approved_by"].clone()
+    }
+}
+
+fn name(uid: u32) -> String {
+    interlock::confirm::queue::user_name(uid)
+}
+
+#[test]
+fn another_user_approves_a_request_in_a_shared_queue() {
+    if !is_root() {
+        eprintln!("skipped: needs root to run the requester and the approver as other uids");
+        return;
+    }
+    let s = shared();
+    let (child, id) = s.wait();
+    // The request is readable by the approver, who is not its owner.
+    let (code, shown) = s.approve_as(APPROVER_A, &id);
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(shown.contains("kubectl drain node-1"), "{shown}");
+    assert!(
+        shown.contains(&format!("asked by: {} (uid {REQUESTER}", name(REQUESTER))),
+        "{shown}"
+    );
+    let out = finish(child);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(s.f.argv().unwrap(), ["drain", "node-1"]);
+    assert_eq!(s.approved_by(), serde_json::json!([name(APPROVER_A)]));
+}
+
+#[test]
+fn two_person_rule_needs_two_real_users_and_forged_files_count_for_nothing() {
+    if !is_root() {
+        eprintln!("skipped: needs root to run the requester and the approvers as other uids");
+        return;
+    }
+    let s = shared();
+    let rules = s.f.root.join(".config/interlock/rules");
+    std::fs::create_dir_all(&rules).unwrap();
+    std::fs::write(rules.join("two.toml"), TWO_PERSON).unwrap();
+    let (child, id) = s.wait();
+    let binding = s.binding(&id);
+    // The requester's own uid approves: that is one approver, once.
+    let (code, shown) = s.approve_as(REQUESTER, &id);
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(shown.contains("1 of 2"), "{shown}");
+    let (code, shown) = s.approve_as(REQUESTER, &id);
+    assert_eq!(code, Some(1), "{shown}");
+    assert!(shown.contains("already approved"), "{shown}");
+    // A file named for another uid, made by the requester, with the right binding.
+    s.plant_as(
+        REQUESTER,
+        &format!("{id}.ok.{NOBODY_ELSE}"),
+        &format!("{{\"binding\":\"{binding}\",\"time\":1}}"),
+    );
+    // A real approver's own file, naming the wrong binding.
+    s.plant_as(
+        APPROVER_A,
+        &format!("{id}.ok.{APPROVER_A}"),
+        &format!("{{\"binding\":\"{}\",\"time\":1}}", "0".repeat(64)),
+    );
+    // The queue, read by the same rules the waiting command counts with: one approval.
+    let mut c = Command::new(&s.bin);
+    s.env(&mut c);
+    let o = c
+        .args(["approvals", "--list"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        common::stdout(&o).contains("[1/2 approvals]"),
+        "{}",
+        common::stdout(&o)
+    );
+    assert!(s.f.argv().is_none(), "ran before a second person approved");
+    // A second person: shown who approved first, and then it runs.
+    let (code, shown) = s.approve_as(APPROVER_B, &id);
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(
+        shown.contains(&format!("{} approved it first", name(REQUESTER))),
+        "{shown}"
+    );
+    let out = finish(child);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(s.f.argv().unwrap(), ["drain", "node-1"]);
+    // Exactly the two real approvers: the forged files never counted.
+    assert_eq!(
+        s.approved_by(),
+        serde_json::json!([name(REQUESTER), name(APPROVER_B)])
+    );
+    let err = stderr(&out);
+    assert!(err.contains("was made by"), "{err}");
+    assert!(err.contains("another version"), "{err}");
+}
+
+// ---- the session's own terminal, and processes that leave the session ----
+
+#[test]
+fn a_process_detached_from_the_session_still_counts_as_inside() {
+    let f = fx();
+    let out = f.root.join("approve.out");
+    // The agent (sh) starts `setsid -f`; the detached process waits until its parent,
+    // setsid, has exited and it has been re-parented, wipes its environment and tries to
+    // approve. As a child subreaper the agent is its new parent, so it is still inside.
+    let agent = format!(
+        "echo $$; setsid -f sh -c 'parent() {{ grep ^PPid: /proc/$$/status | cut -f2; }}; \
+         while [ \"$(cat /proc/$(parent)/comm 2>/dev/null)\" = setsid ]; do sleep 0.05; done; \
+         exec env -i \"$0\" approve abcd2345 > \"$1\" 2>&1' {BIN} {out}; \
+         while [ ! -s {out} ]; do sleep 0.05; done",
+        out = out.display()
+    );
+    let o = finish(
+        f.interlock()
+            .args(["run", "--", "sh", "-c", &agent])
+            .spawn()
+            .unwrap(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let agent_pid = common::stdout(&o).trim().to_owned();
+    let said = std::fs::read_to_string(&out).unwrap();
+    assert!(said.contains("inside an interlock session"), "{said}");
+    assert!(
+        said.contains(&format!("ancestor process {agent_pid} was started with")),
+        "{said}"
+    );
+}
+
+#[test]
+fn the_prompt_appears_on_the_terminal_the_session_started_on() {
+    let f = fx();
+    let t = pty();
+    let mut c = f.interlock();
+    c.args(["run", "--", "kubectl", "drain", "node-1"]);
+    let child = spawn_in(&t, c);
+    let code = t.code();
+    t.type_text(&format!("{code}\n"));
+    let o = finish(child);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(f.argv().unwrap(), ["drain", "node-1"]);
+}
+
+#[test]
+fn a_terminal_the_agent_opened_is_not_asked_at() {
+    let f = fx();
+    let t = pty();
+    // Inside the session, the command runs in a new pseudo-terminal (as an agent driving
+    // a pty of its own would): the agent could read a code shown there.
+    let mut c = f.interlock();
+    c.args([
+        "run",
+        "--",
+        "script",
+        "-qfec",
+        "kubectl drain node-1",
+        "/dev/null",
+    ]);
+    let known = f.request_ids();
+    let child = spawn_in(&t, c);
+    let id = f.new_request(&known);
+    f.interlock().args(["deny", &id]).output().unwrap();
+    let o = finish(child);
+    assert_eq!(o.status.code(), Some(102), "{}", common::stdout(&o));
+    let inner = common::stdout(&o);
+    assert!(inner.contains("not asking at this terminal"), "{inner}");
+    assert!(!inner.contains("needs your approval"), "{inner}");
+    assert!(!t.text().contains("needs your approval"), "{}", t.text());
+    assert!(f.argv().is_none());
+}

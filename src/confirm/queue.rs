@@ -453,6 +453,8 @@ pub struct Decision {
     pub uid: u32,
     pub time: u64,
     pub binding: String,
+    /// When the file was written, as the kernel keeps it (for the order of approvers).
+    written: (i64, i64),
 }
 
 pub fn decision_path(dir: &Path, id: &str, kind: Kind, uid: u32) -> PathBuf {
@@ -495,6 +497,7 @@ fn read_decision(path: &Path, kind: Kind, uid: u32) -> Result<Decision, String> 
         uid,
         time: d.time,
         binding: d.binding,
+        written: (meta.mtime(), meta.mtime_nsec()),
     })
 }
 
@@ -580,7 +583,7 @@ pub fn tally(
         };
         match kind {
             Kind::Deny => {
-                if t.denied.as_ref().is_none_or(|x| d.time < x.time) {
+                if t.denied.as_ref().is_none_or(|x| d.written < x.written) {
                     t.denied = Some(d);
                 }
             }
@@ -594,7 +597,7 @@ pub fn tally(
             Kind::Approve => t.approvers.push(d),
         }
     }
-    t.approvers.sort_by_key(|d| (d.time, d.uid));
+    t.approvers.sort_by_key(|d| (d.written, d.uid));
     Ok(t)
 }
 

@@ -13,8 +13,8 @@ use std::os::unix::ffi::OsStrExt;
 
 /// Set by `interlock run` for the agent's session.
 pub const SESSION_VAR: &str = "INTERLOCK_SESSION";
-/// Set by `interlock run`: the device number (`st_rdev`) of the terminal it was started
-/// on. Inside a session, the terminal prompt is shown only on that terminal.
+/// Set by `interlock run`: the device number of the terminal it was started on (as
+/// `TIOCGDEV` reports it). Inside a session, the terminal prompt is shown only on that terminal.
 pub const TTY_VAR: &str = "INTERLOCK_TTY";
 /// How far up the process tree to look.
 const MAX_ANCESTORS: usize = 64;

@@ -224,13 +224,14 @@ impl NotTyped {
 }
 
 impl Tty {
-    /// The terminal's device number (`st_rdev`), which names it whatever path it was
-    /// opened by.
+    /// The device number of the terminal behind this fd. Not `fstat`'s `st_rdev`: that
+    /// is `/dev/tty`'s own number, the same for every terminal; `TIOCGDEV` asks the
+    /// terminal layer which one it really is.
     pub fn device(&self) -> Option<u64> {
-        // SAFETY: fstat on an owned fd into a zeroed struct.
-        let mut st: libc::stat = unsafe { std::mem::zeroed() };
-        let r = unsafe { libc::fstat(self.fd.as_raw_fd(), &mut st) };
-        (r == 0).then_some(st.st_rdev)
+        let mut dev: libc::c_uint = 0;
+        // SAFETY: TIOCGDEV writes one unsigned int through the pointer.
+        let r = unsafe { libc::ioctl(self.fd.as_raw_fd(), libc::TIOCGDEV, &mut dev) };
+        (r == 0).then_some(u64::from(dev))
     }
 
     /// Shows `text`, then asks for a random code that appears only here: `to_do` is what
