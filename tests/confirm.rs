@@ -1301,3 +1301,301 @@ fn a_terminal_the_agent_opened_is_not_asked_at() {
     assert!(!t.text().contains("needs your approval"), "{}", t.text());
     assert!(f.argv().is_none());
 }
+
+// ---- agents' hooks: one decision per command ----
+
+/// `interlock hook AGENT` with `payload` on stdin, as the host runs it.
+fn hook(f: &Fx, agent: &str, payload: &serde_json::Value) -> Output {
+    common::output_with_stdin(
+        f.interlock().args(["hook", agent]),
+        payload.to_string().as_bytes(),
+    )
+}
+
+fn claude_bash(f: &Fx, command: &str) -> serde_json::Value {
+    serde_json::json!({
+        "session_id": "0b5c3e4a-1111-4222-8333-944445555666",
+        "transcript_path": "/home/u/.claude/projects/p/0b5c3e4a.jsonl",
+        "cwd": f.root,
+        "permission_mode": "default",
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": {"command": command, "description": "Run it"},
+        "tool_use_id": "toolu_01ABC"
+    })
+}
+
+fn codex_bash(f: &Fx, command: &str) -> serde_json::Value {
+    serde_json::json!({
+        "session_id": "019a2b3c-4d5e-7f60-8a9b-0c1d2e3f4a5b",
+        "turn_id": "1",
+        "transcript_path": null,
+        "cwd": f.root,
+        "hook_event_name": "PreToolUse",
+        "model": "gpt-5-codex",
+        "permission_mode": "default",
+        "tool_name": "Bash",
+        "tool_input": {"command": command},
+        "tool_use_id": "call_1"
+    })
+}
+
+fn gemini_shell(f: &Fx, command: &str) -> serde_json::Value {
+    serde_json::json!({
+        "session_id": "a1b2c3",
+        "transcript_path": "/home/u/.gemini/tmp/a1b2c3/chats/session.json",
+        "cwd": f.root,
+        "hook_event_name": "BeforeTool",
+        "timestamp": "2026-11-21T12:00:00.000Z",
+        "tool_name": "run_shell_command",
+        "tool_input": {"command": command, "description": "x"}
+    })
+}
+
+fn json_out(o: &Output) -> serde_json::Value {
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// The request id a hook's deny names (`... as request ID ...`).
+fn request_in(reason: &str) -> String {
+    let at = reason
+        .find("as request ")
+        .unwrap_or_else(|| panic!("no request named: {reason}"));
+    reason[at + 11..at + 19].to_owned()
+}
+
+/// The last audit line written by `entry` (shell, shim, hook).
+fn last_audit(f: &Fx, entry: &str) -> serde_json::Value {
+    let log = std::fs::read_to_string(f.root.join(".local/state/interlock/audit.log")).unwrap();
+    log.lines()
+        .rev()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|l| l["entry"] == entry)
+        .unwrap_or_else(|| panic!("no {entry} line in {log}"))
+}
+
+/// Claude Code's command line for its Bash tool: the user's snapshot (here: PATH with
+/// the shims first), then the command through `eval`, stdin from /dev/null.
+fn claude_line(f: &Fx, command: &str) -> String {
+    let snapshot = f.root.join("snapshot-bash-1732190000000-abc123.sh");
+    std::fs::write(
+        &snapshot,
+        format!(
+            "export PATH={}:{}:/usr/bin:/bin\n",
+            f.shims.display(),
+            f.real.display()
+        ),
+    )
+    .unwrap();
+    format!(
+        "source {} && eval '{command}' < /dev/null",
+        snapshot.display()
+    )
+}
+
+#[test]
+fn claude_asks_once_and_its_shell_does_not_ask_again() {
+    let f = fx();
+    let v = json_out(&hook(
+        &f,
+        "claude",
+        &claude_bash(&f, "kubectl drain node-1"),
+    ));
+    assert_eq!(v["hookSpecificOutput"]["permissionDecision"], "ask", "{v}");
+    // The user said yes in Claude's prompt; Claude runs it through its shell, a child of
+    // the process that ran the hook. CI=true: any second question would end in the
+    // preview instead of the command.
+    let o = f
+        .interlock()
+        .args(["-c", "-l", &claude_line(&f, "kubectl drain node-1")])
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(f.argv().unwrap(), ["drain", "node-1"], "asked twice");
+    let line = last_audit(&f, "shell");
+    assert_eq!(line["outcome"], "approved", "{line}");
+    assert_eq!(
+        line["approved_by"],
+        serde_json::json!(["the user, in claude's own prompt"])
+    );
+    // Used once: the same command again asks again (and, with nobody to ask, does not
+    // run: in a longer script there is no preview to run in its place).
+    f.clear_argv();
+    let o = f
+        .interlock()
+        .args(["-c", "-l", &claude_line(&f, "kubectl drain node-1")])
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(102), "{}", stderr(&o));
+    assert!(f.argv().is_none());
+}
+
+#[test]
+fn a_hosts_question_serves_only_the_shell_the_host_starts() {
+    let f = fx();
+    let v = json_out(&hook(
+        &f,
+        "claude",
+        &claude_bash(&f, "kubectl drain node-1"),
+    ));
+    assert_eq!(v["hookSpecificOutput"]["permissionDecision"], "ask", "{v}");
+    // Say the user declined, and a script the agent ran later starts interlock's shell
+    // with the same command: its parent is not the host, so it is asked again.
+    let o = f
+        .cmd("/bin/sh")
+        .args(["-c", &format!("{BIN} -c 'kubectl drain node-1'; exit $?")])
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(101), "{}", stderr(&o));
+    assert_eq!(f.argv().unwrap(), ["drain", "node-1", "--dry-run=server"]);
+    // Nor is another command in the same directory covered by it.
+    f.clear_argv();
+    let o = f
+        .interlock()
+        .args(["-c", "kubectl drain node-2"])
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(101), "{}", stderr(&o));
+}
+
+#[test]
+fn codex_retry_runs_once_a_human_approved_the_request_the_hook_made() {
+    let f = fx();
+    let command = "kubectl drain node-1";
+    let deny = |v: &serde_json::Value| {
+        assert_eq!(v["hookSpecificOutput"]["permissionDecision"], "deny", "{v}");
+        v["hookSpecificOutput"]["permissionDecisionReason"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let reason = deny(&json_out(&hook(&f, "codex", &codex_bash(&f, command))));
+    assert!(
+        reason.starts_with("interlock: not approved by kubectl-drain"),
+        "{reason}"
+    );
+    assert!(reason.contains("run the same command again"), "{reason}");
+    assert!(reason.contains("ask a human"), "{reason}");
+    let id = request_in(&reason);
+    assert_eq!(f.request_ids(), std::slice::from_ref(&id));
+    assert_eq!(f.request(&id)["pid"], 0, "nobody waits on it");
+    // Retried before anyone approved: the same request, still waiting.
+    let reason = deny(&json_out(&hook(&f, "codex", &codex_bash(&f, command))));
+    assert!(reason.contains("still waiting"), "{reason}");
+    assert_eq!(request_in(&reason), id);
+    assert_eq!(f.request_ids(), std::slice::from_ref(&id));
+    // A human approves; the agent's retry is let through.
+    let (o, shown) = approve(&f, &id, true);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(shown.contains("the agent runs it again"), "{shown}");
+    let o = hook(&f, "codex", &codex_bash(&f, command));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(o.stdout.is_empty(), "{}", common::stdout(&o));
+    let line = last_audit(&f, "hook");
+    assert_eq!(line["outcome"], "approved", "{line}");
+    // Codex runs it as `$SHELL -lc CMD` (interlock-bash in a session; here without the
+    // login profile, which would reset PATH): not asked again.
+    let o = f
+        .interlock()
+        .args(["-c", command])
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(f.argv().unwrap(), ["drain", "node-1"]);
+    // The approval was used: the next time is a new request.
+    let reason = deny(&json_out(&hook(&f, "codex", &codex_bash(&f, command))));
+    assert_ne!(request_in(&reason), id);
+}
+
+#[test]
+fn gemini_retry_reaches_the_shims_once_and_a_denial_holds() {
+    let f = fx();
+    let command = "kubectl drain node-1";
+    let deny = |v: &serde_json::Value| {
+        assert_eq!(v["decision"], "deny", "{v}");
+        v["reason"].as_str().unwrap().to_owned()
+    };
+    let id = request_in(&deny(&json_out(&hook(
+        &f,
+        "gemini",
+        &gemini_shell(&f, command),
+    ))));
+    // The approval names this command in this directory: another directory or another
+    // command is a request of its own.
+    let mut elsewhere = gemini_shell(&f, command);
+    elsewhere["cwd"] = serde_json::json!(f.rec);
+    let other = request_in(&deny(&json_out(&hook(&f, "gemini", &elsewhere))));
+    assert_ne!(other, id);
+    let (o, _) = approve(&f, &id, true);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        json_out(&hook(&f, "gemini", &gemini_shell(&f, command))),
+        serde_json::json!({})
+    );
+    // Gemini CLI runs `bash -c CMD` with the real bash; the shim is not asked again.
+    let o = f
+        .shim("kubectl")
+        .args(["drain", "node-1"])
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(f.argv().unwrap(), ["drain", "node-1"]);
+    // Once only.
+    f.clear_argv();
+    let o = f
+        .shim("kubectl")
+        .args(["drain", "node-1"])
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(101), "{}", stderr(&o));
+    // A denied request stays denied: the retry is refused and says so.
+    let id = request_in(&deny(&json_out(&hook(
+        &f,
+        "gemini",
+        &gemini_shell(&f, command),
+    ))));
+    let o = f.interlock().args(["deny", &id]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let reason = deny(&json_out(&hook(&f, "gemini", &gemini_shell(&f, command))));
+    assert!(reason.contains(&format!("denied request {id}")), "{reason}");
+    assert!(
+        reason.contains("do not retry it in another form"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_hook_request_edited_in_the_queue_approves_nothing() {
+    let f = fx();
+    let command = "kubectl drain node-1";
+    let v = json_out(&hook(&f, "codex", &codex_bash(&f, command)));
+    let id = request_in(
+        v["hookSpecificOutput"]["permissionDecisionReason"]
+            .as_str()
+            .unwrap(),
+    );
+    // Edited to show something harmless, consistently; the human approves what is shown.
+    let mut r: interlock::confirm::queue::Request = serde_json::from_value(f.request(&id)).unwrap();
+    r.command = "kubectl get pods".into();
+    r.argv = vec!["kubectl get pods".into()];
+    r.binding = r.computed_binding();
+    f.write_request(&id, &serde_json::to_value(&r).unwrap());
+    let (o, shown) = approve(&f, &id, true);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(shown.contains("kubectl get pods"), "{shown}");
+    // The retry rebuilds the request from the command itself: not what was approved.
+    let v = json_out(&hook(&f, "codex", &codex_bash(&f, command)));
+    let reason = v["hookSpecificOutput"]["permissionDecisionReason"]
+        .as_str()
+        .unwrap();
+    assert_eq!(v["hookSpecificOutput"]["permissionDecision"], "deny", "{v}");
+    assert!(reason.contains("altered"), "{reason}");
+}

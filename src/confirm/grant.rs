@@ -292,6 +292,20 @@ pub fn record_host(
     covered: &[Vec<String>],
     approved_by: Option<Vec<String>>,
 ) -> Result<(), ConfirmError> {
+    let held = lock(dir)?;
+    record_host_held(&held, dir, host, cwd, covered, approved_by)
+}
+
+/// [`record_host`] for a caller that already holds the directory's lock (a second
+/// `flock` on it from the same process would wait for itself).
+pub fn record_host_held(
+    _held: &Lock,
+    dir: &Path,
+    host: &str,
+    cwd: &Path,
+    covered: &[Vec<String>],
+    approved_by: Option<Vec<String>>,
+) -> Result<(), ConfirmError> {
     let now = super::now();
     let starters = if approved_by.is_none() {
         session::ancestors(2)
@@ -314,7 +328,6 @@ pub fn record_host(
         starters,
     };
     let p = dir.join(format!("{HOST_PREFIX}{}.json", random_hex(16)?));
-    let _l = lock(dir)?;
     prune(dir, now);
     write_json(&p, &g)
 }

@@ -154,7 +154,7 @@ fn retry(
     };
     let path = retry_path(&gdir, agent, &subject);
     let now = super::now();
-    let _l = grant::lock(&gdir)?;
+    let held = grant::lock(&gdir)?;
     prune(&gdir, now);
     let earlier = std::fs::read(&path)
         .ok()
@@ -177,7 +177,14 @@ fn retry(
         }
         return Ok(match looked {
             Some(queue::Waited::Approved(by)) => {
-                if let Err(e) = grant::record_host(&gdir, agent, cwd, &ask.covered, Some(by.clone()))
+                if let Err(e) = grant::record_host_held(
+                    &held,
+                    &gdir,
+                    agent,
+                    cwd,
+                    &ask.covered,
+                    Some(by.clone()),
+                )
                 {
                     eprintln!(
                         "interlock: approved, but the shell or the tools may ask again: cannot record the approval for them ({e})"
