@@ -1599,3 +1599,24 @@ fn a_hook_request_edited_in_the_queue_approves_nothing() {
     assert_eq!(v["hookSpecificOutput"]["permissionDecision"], "deny", "{v}");
     assert!(reason.contains("altered"), "{reason}");
 }
+
+#[test]
+fn a_two_person_rule_is_never_one_hosts_prompt() {
+    let f = fx();
+    f.rules("two.toml", TWO_PERSON);
+    // Claude Code could ask one person; the rule needs two, so it goes to the queue.
+    let v = json_out(&hook(
+        &f,
+        "claude",
+        &claude_bash(&f, "kubectl drain node-1"),
+    ));
+    let out = &v["hookSpecificOutput"];
+    assert_eq!(out["permissionDecision"], "deny", "{v}");
+    let reason = out["permissionDecisionReason"].as_str().unwrap();
+    assert!(
+        reason.contains("approval by 2 different people"),
+        "{reason}"
+    );
+    let id = request_in(reason);
+    assert_eq!(f.request(&id)["approvals_needed"], 2);
+}

@@ -363,11 +363,13 @@ fn started_by(starters: &[Starter]) -> bool {
 }
 
 /// For the shell mode: uses the host grant for exactly the commands `covered` in `cwd`,
-/// if there is one this process may use.
+/// if there is one this process may use. A host's prompt is one person: it never
+/// stands for the `needed` approvers of a two-person rule.
 pub fn take_for_shell(
     dir: &Path,
     cwd: &Path,
     covered: &[Vec<String>],
+    needed: u8,
 ) -> Result<Option<Earlier>, ConfirmError> {
     let want = sorted_hashes(covered);
     let _l = lock(dir)?;
@@ -375,7 +377,7 @@ pub fn take_for_shell(
         if g.argvs != want {
             continue;
         }
-        if g.approved_by.is_none() && !started_by(&g.starters) {
+        if g.approved_by.is_none() && (needed > 1 || !started_by(&g.starters)) {
             continue;
         }
         std::fs::remove_file(&p).map_err(|e| ConfirmError::io("cannot remove", &p, e))?;
@@ -454,11 +456,11 @@ mod tests {
         // process itself, whose parent is that same parent, may use it.
         record_host(d, "claude", cwd, std::slice::from_ref(&a), None).unwrap();
         assert_eq!(
-            take_for_shell(d, Path::new("/x"), std::slice::from_ref(&a)).unwrap(),
+            take_for_shell(d, Path::new("/x"), std::slice::from_ref(&a), 1).unwrap(),
             None
         );
         assert_eq!(
-            take_for_shell(d, cwd, &[a.clone(), a.clone()]).unwrap(),
+            take_for_shell(d, cwd, &[a.clone(), a.clone()], 1).unwrap(),
             None
         );
         assert_eq!(
@@ -466,12 +468,17 @@ mod tests {
             None,
             "shims never use an asked grant"
         );
-        let got = take_for_shell(d, cwd, std::slice::from_ref(&a))
+        assert_eq!(
+            take_for_shell(d, cwd, std::slice::from_ref(&a), 2).unwrap(),
+            None,
+            "a host's prompt is one person"
+        );
+        let got = take_for_shell(d, cwd, std::slice::from_ref(&a), 1)
             .unwrap()
             .unwrap();
         assert_eq!(got.by, ["the user, in claude's own prompt"]);
         assert_eq!(
-            take_for_shell(d, cwd, std::slice::from_ref(&a)).unwrap(),
+            take_for_shell(d, cwd, std::slice::from_ref(&a), 1).unwrap(),
             None,
             "used once"
         );
@@ -482,7 +489,7 @@ mod tests {
             write_json(&p, &g).unwrap();
         }
         assert_eq!(
-            take_for_shell(d, cwd, std::slice::from_ref(&a)).unwrap(),
+            take_for_shell(d, cwd, std::slice::from_ref(&a), 1).unwrap(),
             None
         );
     }

@@ -413,7 +413,12 @@ fn approved_earlier(env: &Env, ask: &Ask, subject: &Subject) -> Option<Resolutio
         }
         Via::Shell if ask.covered.is_empty() => None,
         Via::Shell => {
-            let earlier = checked(grant::take_for_shell(&dir, &subject.cwd, &ask.covered))?;
+            let earlier = checked(grant::take_for_shell(
+                &dir,
+                &subject.cwd,
+                &ask.covered,
+                ask.approvals,
+            ))?;
             Some(approved(env, ask, subject, earlier.by))
         }
     }

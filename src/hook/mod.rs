@@ -341,8 +341,9 @@ pub fn judge(command: &str, cwd: Option<&Path>, agent: Agent) -> Reply {
 }
 
 /// A command that needs a human's approval: the host's own prompt where it has one
-/// (recorded for its shell, so that it is the only question), otherwise a request in
-/// the approvals queue that the agent's retry picks up once a human approved it.
+/// (recorded for its shell, so that it is the only question), otherwise — or when it
+/// needs two people — a request in the approvals queue that the agent's retry picks up
+/// once approved.
 fn confirm_reply(
     agent: Agent,
     verdict: &Verdict,
@@ -351,7 +352,8 @@ fn confirm_reply(
     cwd: &Path,
 ) -> (Reply, Option<crate::audit::Outcome>) {
     use crate::confirm::hook::{self, Retried};
-    if agent.has_ask() {
+    // Two people cannot be one host prompt: a two-person rule goes to the queue.
+    if agent.has_ask() && ask.approvals <= 1 {
         let mut reason = ask_reason(verdict);
         if let Err(e) = hook::host_asks(agent.name(), ask, cwd) {
             reason.push_str(&format!(
