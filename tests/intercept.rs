@@ -260,17 +260,25 @@ fn a_failing_preview_reports_its_own_failure() {
 #[test]
 fn confirm_without_a_preview_exits_102_and_never_runs() {
     let f = fx();
+    // `terraform state push` needs a human and has no preview to fall back to; with no
+    // terminal and CI=true nobody can be asked, so it is refused, exactly.
+    f.tool("terraform", STUB);
     let o = f
-        .shim("kubectl")
-        .args(["drain", "node-1"])
+        .shim("terraform")
+        .args(["state", "push", "backup.tfstate"])
         .output()
         .unwrap();
-    let code = o.status.code().unwrap();
-    assert!(code == 102 || code == 101, "{code} {}", stderr(&o));
-    if code == 102 {
-        assert!(stderr(&o).starts_with("interlock: not approved by kubectl-drain: "));
-        assert!(f.argv_bytes().is_none());
-    }
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(102), "{err}");
+    assert!(
+        err.starts_with("interlock: not approved by terraform-state-surgery: "),
+        "{err}"
+    );
+    assert!(
+        err.contains("not run: there is no terminal to ask at, and CI=true is set"),
+        "{err}"
+    );
+    assert!(f.argv_bytes().is_none(), "the tool ran");
 }
 
 #[test]

@@ -2,21 +2,27 @@
 //!
 //! A `confirm` verdict is resolved here, in this order:
 //!
-//! 1. **A grant** (shims only): the shell mode already had this exact argv approved as
-//!    part of a script in this session ([`grant`]). Used once.
+//! 1. **An earlier approval** ([`grant`]): the shell mode already had this exact argv
+//!    approved as part of a script (a token grant, shims only), or an agent's hook had
+//!    it approved — by the host's own prompt or in the approvals queue (a host grant).
+//!    Used once.
 //! 2. **The terminal**: when `/dev/tty` opens, the human at it sees the command, rule,
 //!    reason and context and must type a random code shown there ([`tty`]). Nothing is
-//!    read from stdin, which the agent controls.
-//! 3. **The approvals queue**: with no terminal, a pending request is written to the
-//!    private state directory and the command waits, bounded, for `interlock approve`
-//!    from a human's own terminal ([`queue`]).
+//!    read from stdin, which the agent controls. Inside an agent's session only the
+//!    terminal `interlock run` was started on counts: a terminal the agent opened
+//!    itself (a pty it drives) is one whose screen it can read.
+//! 3. **The approvals queue**: otherwise a pending request is written to the queue
+//!    directory and the command waits, bounded, for `interlock approve` from a human's
+//!    own terminal ([`queue`]).
 //! 4. **The rule's fallback** (block or dry run) when nobody answers, when waiting is
 //!    switched off (`CI=true`, `INTERLOCK_NO_WAIT=1`, `[confirm] wait = false`), or when
 //!    anything on the way fails.
 
 pub mod cli;
 pub mod grant;
+pub mod hook;
 pub mod queue;
+pub mod session;
 mod tty;
 
 use std::path::{Path, PathBuf};
@@ -27,8 +33,8 @@ use serde::Deserialize;
 use crate::entry::act::{self, Ask, Outcome};
 use crate::env::Env;
 
-/// Set by `interlock run` for the agent's session.
-pub const SESSION_VAR: &str = "INTERLOCK_SESSION";
+pub use session::{SESSION_VAR, TTY_VAR};
+
 /// Any value but empty or `0` skips the approvals queue: the fallback applies at once.
 pub const NO_WAIT_VAR: &str = "INTERLOCK_NO_WAIT";
 
@@ -48,6 +54,12 @@ pub struct ConfirmSection {
     pub queue_timeout: u64,
     /// `false`: never wait in the queue; apply the rule's fallback at once.
     pub wait: bool,
+    /// A shared approvals directory, for approvers who are other users. System config
+    /// only ([`load`]).
+    pub queue_dir: Option<PathBuf>,
+    /// `false`: an approval by the user who asked does not count (the hardened recipe,
+    /// where that user is the agent's). System config only.
+    pub self_approval: Option<bool>,
 }
 
 impl Default for ConfirmSection {
@@ -56,6 +68,8 @@ impl Default for ConfirmSection {
             terminal_timeout: DEFAULT_TERMINAL_TIMEOUT,
             queue_timeout: DEFAULT_QUEUE_TIMEOUT,
             wait: true,
+            queue_dir: None,
+            self_approval: None,
         }
     }
 }
@@ -68,6 +82,45 @@ impl ConfirmSection {
     pub fn queue_timeout(&self) -> Duration {
         Duration::from_secs(self.queue_timeout.clamp(1, MAX_QUEUE_TIMEOUT))
     }
+
+    pub fn self_approval(&self) -> bool {
+        self.self_approval.unwrap_or(true)
+    }
+}
+
+/// The config as confirmation reads it.
+pub struct Loaded {
+    pub config: crate::config::Config,
+    pub confirm: ConfirmSection,
+}
+
+/// Loads config.toml. `queue_dir` and `self_approval` decide whose approvals count, so
+/// they are honoured only from the system file: the agent can write the user's. A
+/// `[confirm]` section in the system file replaces the user's as a whole, so a user
+/// file that sets them is one the system file left the section to.
+pub fn load(env: &Env) -> Result<Loaded, String> {
+    load_paths(&crate::config::paths(env))
+}
+
+/// [`load`] from explicit files, the system file first.
+fn load_paths(paths: &[PathBuf]) -> Result<Loaded, String> {
+    let config = crate::config::load_from(paths).map_err(|e| e.to_string())?;
+    let confirm = config.confirm.clone().unwrap_or_default();
+    if confirm.queue_dir.is_some() || confirm.self_approval.is_some() {
+        let system = paths.first().cloned().unwrap_or_default();
+        let from_system = crate::config::load_from(std::slice::from_ref(&system))
+            .map_err(|e| e.to_string())?
+            .confirm
+            .is_some();
+        if !from_system {
+            return Err(format!(
+                "`queue_dir` and `self_approval` in `[confirm]` are read only from the system config ({}); \
+                 remove them from the user's config.toml",
+                system.display()
+            ));
+        }
+    }
+    Ok(Loaded { config, confirm })
 }
 
 /// Everything that can go wrong while asking or recording a decision.
@@ -88,6 +141,8 @@ pub enum ConfirmError {
         path: PathBuf,
         source: serde_json::Error,
     },
+    #[error("config.toml cannot be used: {0}")]
+    Config(String),
     #[error("cannot read random bytes from /dev/urandom: {0}")]
     Random(std::io::Error),
     #[error("no pending request {0} (it was approved and used, denied, expired, or never existed)")]
@@ -101,12 +156,30 @@ pub enum ConfirmError {
     #[error("request {id} was already denied by {by}")]
     Denied { id: String, by: String },
     #[error(
+        "refused: request {id} was altered after it was made: what it shows is not what was asked, so it cannot be approved. \
+         Deny it (`interlock deny {id}`) and find out who changed it"
+    )]
+    Altered { id: String },
+    #[error(
         "you ({user}) already approved request {id}; it needs {needed} different people, so someone else must approve it"
     )]
     SameApprover {
         id: String,
         user: String,
         needed: u8,
+    },
+    #[error(
+        "refused: request {id} was made by your own user ({user}), and this install does not count approvals by the user who asked \
+         (`self_approval = false`); another person must approve it"
+    )]
+    SelfApproval { id: String, user: String },
+    #[error(
+        "{path} already exists{}, so no decision of yours can be recorded under that name; ask the queue's administrator to remove it",
+        made_by.as_ref().map(|u| format!(" (made by {u})")).unwrap_or_default()
+    )]
+    DecisionExists {
+        path: PathBuf,
+        made_by: Option<String>,
     },
     #[error(
         "refused: this process runs inside an interlock session ({why}), and an approval must come from a human outside the agent's session. Open a terminal of your own (not one the agent started) and run it there"
@@ -135,8 +208,8 @@ impl ConfirmError {
 pub enum Via {
     /// A PATH shim: the argv is the command.
     Shim,
-    /// The shell mode: the whole script is approved, and a grant lets the shims it runs
-    /// through without asking again.
+    /// The shell mode (or an agent's hook): the whole script is approved, and a grant
+    /// lets the shims it runs through without asking again.
     Shell,
 }
 
@@ -178,6 +251,16 @@ impl Subject {
                 .collect(),
             shown: crate::redact::redact_text(script),
             cwd: cwd(),
+        }
+    }
+
+    /// A command line an agent's hook was asked about, in the directory it runs in.
+    pub fn hook(command: &str, cwd: &Path) -> Subject {
+        Subject {
+            via: Via::Shell,
+            argv: vec![command.as_bytes().to_vec()],
+            shown: crate::redact::redact_text(command),
+            cwd: cwd.to_owned(),
         }
     }
 }
@@ -226,7 +309,7 @@ fn env_flag(name: &str) -> bool {
 }
 
 /// Why waiting in the queue is switched off, if it is.
-fn no_wait_reason(cfg: &ConfirmSection) -> Option<&'static str> {
+pub(crate) fn no_wait_reason(cfg: &ConfirmSection) -> Option<&'static str> {
     if std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1") {
         Some("CI=true is set, so interlock does not wait for a human")
     } else if env_flag(NO_WAIT_VAR) {
@@ -238,25 +321,20 @@ fn no_wait_reason(cfg: &ConfirmSection) -> Option<&'static str> {
     }
 }
 
-pub fn session() -> Option<String> {
-    std::env::var(SESSION_VAR).ok().filter(|s| !s.is_empty())
+/// The device number of this process's controlling terminal, for `interlock run` to
+/// record in the session ([`TTY_VAR`]).
+pub fn terminal_device() -> Option<u64> {
+    tty::Tty::open()?.device()
 }
 
 /// Asks for a human's approval as described in the module docs, and says what to do.
 pub fn resolve(ask: &Ask, subject: &Subject) -> Resolution {
     let env = Env::from_process();
-    if subject.via == Via::Shim
-        && let Some(token) = std::env::var_os(grant::GRANT_VAR)
-        && let Some(argv) = ask.command.as_ref().map(|c| c.command.argv())
-    {
-        match queue::state_dir(&env).and_then(|d| grant::consume(&d, &token, &argv)) {
-            Ok(true) => return Resolution::plain(Outcome::Run),
-            Ok(false) => {}
-            Err(e) => eprintln!("interlock: an earlier approval could not be checked ({e})"),
-        }
+    if let Some(done) = approved_earlier(&env, ask, subject) {
+        return done;
     }
-    let config = match crate::config::load(&env) {
-        Ok(c) => c,
+    let loaded = match load(&env) {
+        Ok(l) => l,
         Err(e) => {
             return Resolution::plain(act::fallback(
                 ask,
@@ -266,17 +344,17 @@ pub fn resolve(ask: &Ask, subject: &Subject) -> Resolution {
             ));
         }
     };
-    let cfg = config.confirm.clone().unwrap_or_default();
-    let context = context_lines(ask, &env, config.context.as_ref());
+    let cfg = &loaded.confirm;
+    let context = context_lines(ask, &env, loaded.config.context.as_ref());
     // Two people cannot be one terminal prompt: a two-person rule always uses the queue.
     let terminal = if ask.approvals <= 1 {
-        tty::Tty::open_foreground()
+        prompt_terminal()
     } else {
         None
     };
     let asked = match terminal {
-        Some(t) => ask_at_terminal(&t, ask, subject, &context, &cfg),
-        None => ask_in_queue(&env, ask, subject, &context, &cfg),
+        Some(t) => ask_at_terminal(&t, ask, subject, &context, cfg),
+        None => ask_in_queue(&env, ask, subject, &context, cfg),
     };
     let by = match asked {
         Ok(by) => by,
@@ -287,9 +365,14 @@ pub fn resolve(ask: &Ask, subject: &Subject) -> Resolution {
             };
         }
     };
+    approved(&env, ask, subject, by)
+}
+
+/// Approved: runs, and for the shell mode hands its shims a grant.
+fn approved(env: &Env, ask: &Ask, subject: &Subject, by: Vec<String>) -> Resolution {
     let mut res = Resolution::decided(Outcome::Run, crate::audit::Outcome::Approved { by });
     if subject.via == Via::Shell && !ask.covered.is_empty() {
-        match queue::state_dir(&env).and_then(|d| grant::create(&d, &ask.covered)) {
+        match grant::dir(env).and_then(|d| grant::create(&d, &ask.covered)) {
             Ok(token) => res.grant = Some(token),
             // Without a grant the shims ask again: slower for the human, never looser.
             Err(e) => eprintln!(
@@ -300,13 +383,77 @@ pub fn resolve(ask: &Ask, subject: &Subject) -> Resolution {
     res
 }
 
+/// An approval given before this command got here ([`grant`]), used up now.
+fn approved_earlier(env: &Env, ask: &Ask, subject: &Subject) -> Option<Resolution> {
+    let dir = grant::existing_dir(env)?;
+    let checked = |r: Result<Option<grant::Earlier>, ConfirmError>| match r {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("interlock: an earlier approval could not be checked ({e})");
+            None
+        }
+    };
+    match subject.via {
+        Via::Shim => {
+            let argv = ask.command.as_ref().map(|c| c.command.argv())?;
+            if let Some(token) = std::env::var_os(grant::GRANT_VAR) {
+                match grant::consume(&dir, &token, &argv) {
+                    Ok(true) => return Some(Resolution::plain(Outcome::Run)),
+                    Ok(false) => {}
+                    Err(e) => {
+                        eprintln!("interlock: an earlier approval could not be checked ({e})")
+                    }
+                }
+            }
+            let earlier = checked(grant::take_for_shim(&dir, &subject.cwd, &argv))?;
+            Some(Resolution::decided(
+                Outcome::Run,
+                crate::audit::Outcome::Approved { by: earlier.by },
+            ))
+        }
+        Via::Shell if ask.covered.is_empty() => None,
+        Via::Shell => {
+            let earlier = checked(grant::take_for_shell(
+                &dir,
+                &subject.cwd,
+                &ask.covered,
+                ask.approvals,
+            ))?;
+            Some(approved(env, ask, subject, earlier.by))
+        }
+    }
+}
+
+/// The terminal to ask at, if any. Inside an agent's session, only the one the session
+/// was started on: the agent could run the command in a pseudo-terminal of its own and
+/// read the code off it.
+fn prompt_terminal() -> Option<tty::Tty> {
+    let t = tty::Tty::open_foreground()?;
+    let Some(inside) = session::inside() else {
+        return Some(t);
+    };
+    if inside.tty.is_some() && inside.tty == t.device() {
+        return Some(t);
+    }
+    eprintln!(
+        "interlock: not asking at this terminal: inside an agent's session only the terminal `interlock run` was started on is a human's ({}), \
+         so the question goes to the approvals queue",
+        if inside.tty.is_some() {
+            "this is another one"
+        } else {
+            "it was started without one"
+        }
+    );
+    None
+}
+
 /// Where the deciding command points, as label and value pairs for the prompt and the
 /// queue (`kube context: prod-eu`), secrets redacted.
 pub(crate) type ContextLines = Vec<(String, String)>;
 
 /// The deciding command's context as the engine detected it, or (for a verdict judged
 /// without detection) detected now by the same module.
-fn context_lines(
+pub(crate) fn context_lines(
     ask: &Ask,
     env: &Env,
     cfg: Option<&crate::context::ContextConfig>,
@@ -385,7 +532,15 @@ fn ask_in_queue(
         };
         return Err((act::fallback(ask, &why), None));
     }
-    match queue::ask_and_wait(env, ask, subject, context, cfg.queue_timeout()) {
+    let draft = queue::Draft {
+        ask,
+        subject,
+        context,
+    };
+    let waited = queue::dir(env, cfg).and_then(|dir| {
+        queue::ask_and_wait(&dir, &draft, cfg.self_approval(), cfg.queue_timeout())
+    });
+    match waited {
         Ok(queue::Waited::Approved(by)) => Ok(by),
         Ok(queue::Waited::Denied(by)) => Err((
             act::not_approved(
@@ -527,6 +682,35 @@ mod tests {
     #[test]
     fn encoding_keeps_boundaries() {
         assert_ne!(encode(&[b"ab", b"c"]), encode(&[b"a", b"bc"]));
+    }
+
+    #[test]
+    fn who_approves_is_set_only_in_the_system_config() {
+        let dir = tempfile::tempdir().unwrap();
+        let (system, user) = (dir.path().join("system.toml"), dir.path().join("user.toml"));
+        let paths = [system.clone(), user.clone()];
+        std::fs::write(&user, "[confirm]\nqueue_dir = \"/tmp/q\"\n").unwrap();
+        let e = load_paths(&paths).err().unwrap();
+        assert!(e.contains("read only from the system config"), "{e}");
+        std::fs::write(&user, "[confirm]\nself_approval = true\n").unwrap();
+        assert!(load_paths(&paths).is_err());
+        // In the system file they hold, and the user's section is not read at all.
+        std::fs::write(
+            &system,
+            "[confirm]\nqueue_dir = \"/var/lib/interlock/approvals\"\nself_approval = false\n",
+        )
+        .unwrap();
+        let c = load_paths(&paths).unwrap().confirm;
+        assert_eq!(
+            c.queue_dir.as_deref(),
+            Some(Path::new("/var/lib/interlock/approvals"))
+        );
+        assert!(!c.self_approval());
+        // Without them the user's section is used as before.
+        std::fs::write(&system, "").unwrap();
+        std::fs::write(&user, "[confirm]\nqueue_timeout = 7\n").unwrap();
+        let c = load_paths(&paths).unwrap().confirm;
+        assert_eq!((c.queue_timeout, c.self_approval()), (7, true));
     }
 
     #[test]

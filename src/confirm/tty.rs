@@ -198,6 +198,74 @@ impl Tty {
     }
 }
 
+/// How asking for a code ended, when it was not typed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NotTyped {
+    NoCode(String),
+    Wrong,
+    TimedOut(u64),
+    Interrupted,
+    Closed,
+}
+
+impl NotTyped {
+    /// Why, for the agent's message.
+    pub fn why(&self) -> String {
+        match self {
+            NotTyped::NoCode(e) => format!("no code could be made ({e})"),
+            NotTyped::Wrong => {
+                "the answer typed at the terminal was not the code shown there".into()
+            }
+            NotTyped::TimedOut(secs) => format!("nobody answered at the terminal within {secs} s"),
+            NotTyped::Interrupted => "the human at the terminal pressed Ctrl-C".into(),
+            NotTyped::Closed => "the terminal closed before an answer".into(),
+        }
+    }
+}
+
+impl Tty {
+    /// The device number of the terminal behind this fd. Not `fstat`'s `st_rdev`: that
+    /// is `/dev/tty`'s own number, the same for every terminal; `TIOCGDEV` asks the
+    /// terminal layer which one it really is.
+    pub fn device(&self) -> Option<u64> {
+        let mut dev: libc::c_uint = 0;
+        // SAFETY: TIOCGDEV writes one unsigned int through the pointer.
+        let r = unsafe { libc::ioctl(self.fd.as_raw_fd(), libc::TIOCGDEV, &mut dev) };
+        (r == 0).then_some(u64::from(dev))
+    }
+
+    /// Shows `text`, then asks for a random code that appears only here: `to_do` is what
+    /// typing it does ("run the command", "approve request ID"). Whatever was typed
+    /// before the question appeared is thrown away, so a guessed answer cannot be
+    /// queued up ahead of it.
+    pub fn ask_code(&self, text: &str, to_do: &str, timeout: Duration) -> Result<(), NotTyped> {
+        let code = super::random_code(CODE_LEN).map_err(|e| NotTyped::NoCode(e.to_string()))?;
+        let secs = timeout.as_secs();
+        self.discard_typeahead();
+        self.write(&format!(
+            "{text}This question is on your terminal; the agent cannot answer it.\n\
+             To {to_do}, type {code} and press Enter. Anything else, Ctrl-C, or {secs} s without\n\
+             an answer refuses it.\n> "
+        ));
+        match self.read_line(timeout) {
+            Answer::Line(l) if l.eq_ignore_ascii_case(&code) => Ok(()),
+            Answer::Line(_) => {
+                self.write("interlock: that is not the code; refused.\n");
+                Err(NotTyped::Wrong)
+            }
+            Answer::TimedOut => {
+                self.write(&format!("\ninterlock: no answer in {secs} s; refused.\n"));
+                Err(NotTyped::TimedOut(secs))
+            }
+            Answer::Interrupted => {
+                self.write("\ninterlock: Ctrl-C; refused.\n");
+                Err(NotTyped::Interrupted)
+            }
+            Answer::Closed => Err(NotTyped::Closed),
+        }
+    }
+}
+
 /// Shows the request on the terminal and asks for the code. `Err` says why it was not
 /// approved, for the agent's message.
 pub fn confirm(
@@ -207,7 +275,6 @@ pub fn confirm(
     context: &ContextLines,
     timeout: Duration,
 ) -> Result<(), String> {
-    let code = super::random_code(CODE_LEN).map_err(|e| format!("no code could be made ({e})"))?;
     let mut text = String::from("\n── interlock: a command needs your approval ──\n");
     text.push_str(&format!("  rule:     {} ({})\n", ask.rule, ask.location));
     text.push_str(&format!("  reason:   {}\n", ask.reason));
@@ -219,34 +286,16 @@ pub fn confirm(
         text.push_str(&format!("  {label}: {value}\n"));
     }
     text.push_str(&format!("  in:       {}\n", subject.cwd.display()));
-    text.push_str(&format!(
-        "This question is on your terminal; the agent cannot answer it.\n\
-         To run the command, type {code} and press Enter. Anything else, Ctrl-C, or {} s without\n\
-         an answer refuses it.\n> ",
-        timeout.as_secs()
-    ));
-    tty.discard_typeahead();
-    tty.write(&text);
-    let secs = timeout.as_secs();
-    match tty.read_line(timeout) {
-        Answer::Line(l) if l.eq_ignore_ascii_case(&code) => {
+    match tty.ask_code(&text, "run the command", timeout) {
+        Ok(()) => {
             tty.write("interlock: approved; running it.\n");
             Ok(())
         }
-        Answer::Line(_) => {
-            tty.write("interlock: that is not the code; refused. Nothing was run.\n");
-            Err("the answer typed at the terminal was not the code shown there".into())
+        Err(e) => {
+            if e != NotTyped::Closed {
+                tty.write("interlock: nothing was run.\n");
+            }
+            Err(e.why())
         }
-        Answer::TimedOut => {
-            tty.write(&format!(
-                "\ninterlock: no answer in {secs} s; refused. Nothing was run.\n"
-            ));
-            Err(format!("nobody answered at the terminal within {secs} s"))
-        }
-        Answer::Interrupted => {
-            tty.write("\ninterlock: Ctrl-C; refused. Nothing was run.\n");
-            Err("the human at the terminal pressed Ctrl-C".into())
-        }
-        Answer::Closed => Err("the terminal closed before an answer".into()),
     }
 }

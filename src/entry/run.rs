@@ -61,6 +61,22 @@ pub fn session_id() -> std::io::Result<String> {
     Ok(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
+/// Makes this process (and so the agent it becomes: the attribute survives execve, and
+/// is not inherited by children) the reaper of its orphaned descendants. A process the
+/// agent starts that leaves the tree (`setsid -f`, a double fork) is re-parented to the
+/// agent instead of to init, so walking up from it still finds the session — which is
+/// what keeps `interlock approve` from counting it as a human outside. Orphans stay
+/// zombies until the agent reaps them or exits.
+fn set_child_subreaper() -> std::io::Result<()> {
+    // SAFETY: prctl with PR_SET_CHILD_SUBREAPER takes only integer arguments.
+    let r = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 fn set_no_new_privs() -> std::io::Result<()> {
     // SAFETY: prctl with PR_SET_NO_NEW_PRIVS takes only integer arguments.
     let r = unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) };
@@ -128,6 +144,12 @@ pub fn run(opts: &RunOptions, agent: &[OsString]) -> u8 {
             return exit::INTERNAL;
         }
     }
+    // The terminal a human started the session on: inside the session, the only one a
+    // confirmation prompt may use (never one inherited from an outer session).
+    env.retain(|(k, _)| k != crate::confirm::TTY_VAR);
+    if let Some(dev) = crate::confirm::terminal_device() {
+        set(&mut env, crate::confirm::TTY_VAR, dev.to_string());
+    }
     let section = cfg.env.clone().unwrap_or_default();
     let removed = apply_credential_policy(
         &mut env,
@@ -162,6 +184,13 @@ pub fn run(opts: &RunOptions, agent: &[OsString]) -> u8 {
         && let Err(e) = user::become_user(u)
     {
         eprintln!("interlock run: {e}; the agent was not started");
+        return exit::INTERNAL;
+    }
+    if let Err(e) = set_child_subreaper() {
+        eprintln!(
+            "interlock run: cannot make the agent a child subreaper ({e}), so a process it detaches could pass for a human's; \
+             the agent was not started"
+        );
         return exit::INTERNAL;
     }
     let err = Command::new(program)

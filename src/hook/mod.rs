@@ -252,7 +252,7 @@ pub fn answer(agent: Agent, input: &[u8]) -> Response {
             agent.render(&judge_file_write(&paths, cwd.as_deref()))
         }
         Request::Shell { command, cwd } => {
-            let reply = judge(&command, cwd.as_deref(), agent.has_ask());
+            let reply = judge(&command, cwd.as_deref(), agent);
             agent.render(&reply)
         }
     }
@@ -280,7 +280,7 @@ pub fn judge_file_write(paths: &[String], cwd: Option<&Path>) -> Reply {
 }
 
 /// Judges a command line with the rules the shell mode would use in `cwd`.
-pub fn judge(command: &str, cwd: Option<&Path>, has_ask: bool) -> Reply {
+pub fn judge(command: &str, cwd: Option<&Path>, agent: Agent) -> Reply {
     let mut env = Env::from_process();
     // The project layer is found from the directory the command will run in, which
     // the host reports; the hook's own working directory may be elsewhere.
@@ -298,7 +298,13 @@ pub fn judge(command: &str, cwd: Option<&Path>, has_ask: bool) -> Reply {
         Ok(r) => r,
         Err(refusal) => return redacted(Reply::Deny(refusal.message)),
     };
-    let mut reply = reply_for(&verdict, has_ask);
+    let (mut reply, decided) = match act::decide(&verdict) {
+        Outcome::Confirm(ask) => {
+            let cwd = env.cwd.clone().unwrap_or_else(|| PathBuf::from("/"));
+            confirm_reply(agent, &verdict, &ask, command, &cwd)
+        }
+        _ => (reply_for(&verdict, agent.has_ask()), None),
+    };
     let errors = engine.rules.errors();
     if let Reply::Deny(r) | Reply::Ask(r) = &mut reply {
         for e in &errors {
@@ -308,13 +314,17 @@ pub fn judge(command: &str, cwd: Option<&Path>, has_ask: bool) -> Reply {
     // What interlock knows of the outcome: the host runs the command or asks its user
     // after the hook answers, and never says which.
     let (outcome, decided) = match &reply {
-        Reply::NoOpinion => (Outcome::Run, None),
+        Reply::NoOpinion => (Outcome::Run, decided),
         Reply::Deny(m) => (
             Outcome::Refuse {
-                code: exit::BLOCKED,
+                code: if decided.is_some() {
+                    exit::NOT_APPROVED
+                } else {
+                    exit::BLOCKED
+                },
                 message: m.clone(),
             },
-            None,
+            decided,
         ),
         Reply::Ask(m) => (
             Outcome::Refuse {
@@ -331,6 +341,58 @@ pub fn judge(command: &str, cwd: Option<&Path>, has_ask: bool) -> Reply {
         return redacted(Reply::Deny(m));
     }
     redacted(reply)
+}
+
+/// A command that needs a human's approval: the host's own prompt where it has one
+/// (recorded for its shell, so that it is the only question), otherwise — or when it
+/// needs two people — a request in the approvals queue that the agent's retry picks up
+/// once approved.
+fn confirm_reply(
+    agent: Agent,
+    verdict: &Verdict,
+    ask: &act::Ask,
+    command: &str,
+    cwd: &Path,
+) -> (Reply, Option<crate::audit::Outcome>) {
+    use crate::confirm::hook::{self, Retried};
+    // Two people cannot be one host prompt: a two-person rule goes to the queue.
+    if agent.has_ask() && ask.approvals <= 1 {
+        let mut reason = ask_reason(verdict);
+        if let Err(e) = hook::host_asks(agent.name(), ask, cwd) {
+            reason.push_str(&format!(
+                "  note: interlock could not record this question for its shell ({e}), so the shell may ask again\n"
+            ));
+        }
+        return (Reply::Ask(reason), None);
+    }
+    match hook::without_host_prompt(agent.name(), ask, command, cwd) {
+        Retried::Approved(by) => (
+            Reply::NoOpinion,
+            Some(crate::audit::Outcome::Approved { by }),
+        ),
+        Retried::NotYet { why, todo, decided } => {
+            let message = match act::not_approved(ask, &why, &todo) {
+                Outcome::Refuse { message, .. } => message,
+                _ => ask_reason(verdict),
+            };
+            (
+                Reply::Deny(message),
+                Some(decided.unwrap_or(crate::audit::Outcome::NotRun)),
+            )
+        }
+        Retried::Fallback(why) => {
+            let why = format!(
+                "{why}, and {}'s hook cannot ask a human itself",
+                agent.name()
+            );
+            let reply = match act::fallback(ask, &why) {
+                Outcome::Refuse { message, .. } => Reply::Deny(message),
+                Outcome::Preview { argv, .. } => Reply::Deny(preview_reason(verdict, &argv)),
+                Outcome::Run | Outcome::Confirm(_) => Reply::Deny(ask_reason(verdict)),
+            };
+            (reply, None)
+        }
+    }
 }
 
 fn redacted(reply: Reply) -> Reply {
@@ -363,10 +425,10 @@ pub fn reply_for(verdict: &Verdict, has_ask: bool) -> Reply {
     }
 }
 
-/// Why a confirm is a deny for hosts whose hooks have no "ask" answer.
+/// Why a confirm is a deny for hosts whose hooks have no "ask" answer, when the verdict
+/// is mapped without the approvals queue.
 const NO_ASK: &str = "this agent's hook has no way to ask a human; a human can run it \
-                      themselves, or the agent can use interlock-bash as its shell, where the \
-                      approvals queue (`interlock approvals`) can ask one";
+                      themselves or approve it in the approvals queue (`interlock approvals`)";
 
 /// argv-aware redaction first (`--password VALUE` over two words, mysql's `-pSECRET`);
 /// the reply's text redaction then catches the rest.
@@ -673,7 +735,7 @@ mod tests {
         let r = judge(
             "psql postgres://app:hunter2secret@db/prod -c 'DROP DATABASE prod'",
             None,
-            false,
+            Agent::Codex,
         );
         let Reply::Deny(reason) = r else {
             panic!("expected a deny, got {r:?}");
