@@ -183,8 +183,18 @@ fn feature_hardened_recipe_plans_the_user_and_keeps_rules_out_of_its_reach() {
         "{}",
         text_of(&conf)
     );
+    // Approvals go to a shared sticky queue where the agent's own do not count.
+    assert!(
+        text_of(&conf).contains(
+            "[confirm]\nqueue_dir = \"/var/lib/interlock/approvals\"\nself_approval = false\n"
+        ),
+        "{}",
+        text_of(&conf)
+    );
+    assert_eq!(mode(&root.join("var/lib/interlock/approvals")), 0o1777);
     feature(&root, &[("HARDENED", "true"), ("AGENTUSER", "coder")]);
     assert_eq!(text_of(&conf).matches("[layers]").count(), 1);
+    assert_eq!(text_of(&conf).matches("[confirm]").count(), 1);
     assert!(interlock::config::load_from(&[conf]).is_ok());
 }
 

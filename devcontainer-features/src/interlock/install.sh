@@ -140,9 +140,19 @@ if [ "$hardened" = true ]; then
   if ! grep -qs '^\[layers\]' "$conf"; then
     printf '# Written by the interlock dev container feature (hardened).\n[layers]\nuser = false\n' >> "$conf"
   fi
+  # Approvals go to a shared queue where each is a file owned by its approver, which
+  # the agent's user cannot make for a human; its own approvals do not count.
+  queue=/var/lib/interlock/approvals
+  mkdir -p "$root$queue"
+  chmod 1777 "$root$queue"
+  priv chown root:root "$root$queue"
+  if ! grep -qs '^\[confirm\]' "$conf"; then
+    printf '\n[confirm]\nqueue_dir = "%s"\nself_approval = false\n' "$queue" >> "$conf"
+  fi
   chmod 644 "$conf"
   priv chown root:root "$conf"
   say "hardened: $agent has no password, sudo or docker, runs interlock-bash, and cannot write interlock's files"
+  say "hardened: approvals go to $queue; approve as another user with: interlock approvals"
   say "hardened: give $agent no cloud, cluster or database credentials; mount least-privilege ones read-only if it needs any"
 fi
 
