@@ -119,12 +119,32 @@ fn claude_safe_bash_gets_no_opinion() {
 #[test]
 fn claude_confirm_becomes_its_own_ask() {
     let reason = assert_claude_decision(&hook("claude", &claude_bash(NEEDS_APPROVAL)), "ask");
-    assert!(reason.contains("needs a human to approve it"), "{reason}");
+    assert!(
+        reason.starts_with("interlock: approval needed by "),
+        "{reason}"
+    );
+}
+
+#[test]
+fn the_hosts_prompt_shows_where_the_command_points() {
+    // The person answering Claude's prompt sees the cluster, as at interlock's own.
+    let reason = assert_claude_decision(
+        &hook(
+            "claude",
+            &claude_bash("kubectl --context staging-eu drain node-7"),
+        ),
+        "ask",
+    );
+    assert!(
+        reason.contains("context: kube-context=staging-eu"),
+        "{reason}"
+    );
 }
 
 #[test]
 fn claude_dry_run_is_a_deny_naming_the_preview() {
     let reason = assert_claude_decision(&hook("claude", &claude_bash(HAS_PREVIEW)), "deny");
+    assert!(reason.starts_with("interlock: blocked by "), "{reason}");
     assert!(reason.contains("run the preview instead"), "{reason}");
     assert!(reason.contains("git clean -d -n"), "{reason}");
 }

@@ -448,15 +448,31 @@ fn rule_and_command(verdict: &Verdict) -> (String, String, String) {
     (id, reason, command)
 }
 
-fn ask_reason(verdict: &Verdict) -> String {
-    let (id, reason, command) = rule_and_command(verdict);
-    format!("interlock: {id} needs a human to approve it: {reason}\n  command: {command}\n")
+/// Where the deciding command points (`  context: kube-context=prod-eu ...`), so the
+/// person answering the host's prompt sees the cluster or account, as at interlock's own.
+fn context_line(verdict: &Verdict) -> String {
+    verdict
+        .deciding()
+        .and_then(|c| c.context.as_ref())
+        .map(|ctx| format!("  context: {ctx}\n"))
+        .unwrap_or_default()
 }
 
+fn ask_reason(verdict: &Verdict) -> String {
+    let (id, reason, command) = rule_and_command(verdict);
+    format!(
+        "interlock: approval needed by {id}: {reason}\n{}  command: {command}\n",
+        context_line(verdict)
+    )
+}
+
+/// A hook cannot run the preview in the command's place: at this layer it is a block,
+/// and says which preview to run instead.
 fn preview_reason(verdict: &Verdict, preview: &[String]) -> String {
     let (id, reason, command) = rule_and_command(verdict);
     format!(
-        "interlock: not run: {id}: {reason}\n  command: {command}\n  to do: run the preview instead to see what it would do: {}\n",
+        "interlock: blocked by {id}: {reason}\n{}  command: {command}\n  to do: run the preview instead to see what it would do: {}\n",
+        context_line(verdict),
         quote(preview)
     )
 }
