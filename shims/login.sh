@@ -5,7 +5,7 @@
 # own BASH_ENV when there was one, which is then restored and read as bash would have.
 if [ -n "${INTERLOCK_LOGIN_SHIMS-}" ]; then
   case ":${PATH}:" in
-    "${INTERLOCK_LOGIN_SHIMS}:"*) ;;
+    ":${INTERLOCK_LOGIN_SHIMS}:"*) ;;
     *) PATH="${INTERLOCK_LOGIN_SHIMS}:${PATH}"; export PATH ;;
   esac
 fi

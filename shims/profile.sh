@@ -3,7 +3,7 @@
 # it twice does not add the directory twice.
 INTERLOCK_SHIMS=@SHIMS_DIR@
 case ":${PATH}:" in
-  "${INTERLOCK_SHIMS}:"*) ;;
+  ":${INTERLOCK_SHIMS}:"*) ;;
   *) PATH="${INTERLOCK_SHIMS}:${PATH}"; export PATH ;;
 esac
 unset INTERLOCK_SHIMS

@@ -974,11 +974,18 @@ fn a_session_kept_open_over_a_pipe_answers_each_command_as_it_comes() {
     input
         .write_all(b"kubectl delete ns prod; echo after-the-block\n")
         .unwrap();
+    input.write_all(b"echo status=$?\n").unwrap();
     input.write_all(b"kubectl get pods; echo done\n").unwrap();
     input.flush().unwrap();
     line.clear();
     out.read_line(&mut line).unwrap();
-    assert_eq!(line, "done\n", "the refused line's own echo must not run");
+    assert_eq!(
+        line, "status=100\n",
+        "the refused line's own echo must not run"
+    );
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "done\n");
     assert_eq!(f.argv().unwrap(), ["get", "pods"]);
     // A command spread over writes runs once it is whole.
     input.write_all(b"for i in 1 2; do\n").unwrap();
@@ -1105,4 +1112,34 @@ fn interlock_zsh_without_a_zsh_is_not_bash() {
     assert_eq!(o.status.code(), Some(127), "{}", stderr(&o));
     assert!(stdout(&o).is_empty());
     assert!(stderr(&o).contains("no real zsh"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_signal_to_interlock_reaches_the_shell_it_feeds() {
+    let f = fx();
+    let marker = f.root.join("got-term");
+    let mut child = f
+        .cmd(f.root.join("bin/interlock-bash"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    // The shell says what it got; `wait` lets the trap run while `sleep` goes on.
+    let script = format!(
+        "trap 'echo term > {}; exit 7' TERM; echo started; sleep 30 & wait\n",
+        marker.display()
+    );
+    input.write_all(script.as_bytes()).unwrap();
+    drop(input);
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut out, &mut line).unwrap();
+    assert_eq!(line, "started\n");
+    // SAFETY: signalling a child this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    // The shell got the signal, and interlock ended as the shell did.
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "term\n");
+    assert_eq!(status.code(), Some(7), "{status:?}");
 }

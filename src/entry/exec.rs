@@ -371,6 +371,45 @@ impl Prepared {
     }
 }
 
+/// The child that signals to interlock are passed on to, while interlock waits for it.
+static CHILD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+extern "C" fn pass_on(sig: libc::c_int) {
+    let pid = CHILD.load(std::sync::atomic::Ordering::Relaxed);
+    if pid > 0 {
+        // SAFETY: kill is async-signal-safe.
+        unsafe {
+            libc::kill(pid, sig);
+        }
+    }
+}
+
+/// While interlock waits for `pid`, the signals that end a job (INT, QUIT, TERM, HUP)
+/// are passed on to it rather than ending interlock first: the child decides, and
+/// interlock then ends as it did. A signal interlock inherited as ignored stays
+/// ignored (the child inherited that too). Called after the child started, so it
+/// inherits the dispositions interlock was given, not these.
+pub fn pass_signals_to(pid: libc::pid_t) {
+    CHILD.store(pid, std::sync::atomic::Ordering::Relaxed);
+    for sig in [libc::SIGINT, libc::SIGQUIT, libc::SIGTERM, libc::SIGHUP] {
+        // SAFETY: sigaction reads the current disposition into a zeroed struct, then
+        // sets a handler that only calls kill.
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(sig, std::ptr::null(), &mut old) != 0
+                || old.sa_sigaction == libc::SIG_IGN
+            {
+                continue;
+            }
+            let mut act: libc::sigaction = std::mem::zeroed();
+            act.sa_sigaction = pass_on as extern "C" fn(libc::c_int) as libc::sighandler_t;
+            act.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut act.sa_mask);
+            libc::sigaction(sig, &act, std::ptr::null_mut());
+        }
+    }
+}
+
 /// Waits for a child started by [`ExecEnvBuilder::spawn`]; its raw wait status.
 pub fn wait(pid: libc::pid_t) -> std::io::Result<i32> {
     let mut status = 0;
@@ -396,8 +435,15 @@ pub fn end_like(status: i32) -> u8 {
     }
     if libc::WIFSIGNALED(status) {
         let sig = libc::WTERMSIG(status);
-        // SAFETY: restoring the default action and raising a signal at ourselves.
+        let _ = std::io::Write::flush(&mut std::io::stdout());
+        // SAFETY: restoring the default action and raising a signal at ourselves; no
+        // core file is wanted for a signal that only mirrors the child's.
         unsafe {
+            let none = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            libc::setrlimit(libc::RLIMIT_CORE, &none);
             libc::signal(sig, libc::SIG_DFL);
             let mut set: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut set);

@@ -411,6 +411,7 @@ fn feed(
 }
 
 fn finish(pid: libc::pid_t) -> u8 {
+    exec::pass_signals_to(pid);
     match exec::wait(pid) {
         Ok(status) => exec::end_like(status),
         Err(e) => {
@@ -444,7 +445,10 @@ fn stream(
             let part: Vec<u8> = pending.drain(..cut).collect();
             let text = String::from_utf8_lossy(&part).into_owned();
             let pass = text.trim().is_empty() || allowed_in_stream(&engine, &verdict_env, &text);
-            if pass && writer.write_all(&part).is_err() {
+            // A refused part becomes `(exit 100)`, so `$?` after it says it did not run,
+            // as it would for a refused `-c` string.
+            let sent: &[u8] = if pass { &part } else { b"(exit 100)\n" };
+            if writer.write_all(sent).is_err() {
                 // The shell has gone: nothing more can run.
                 return finish(pid);
             }
@@ -491,10 +495,7 @@ fn complete_prefix(pending: &[u8], eof: bool) -> Option<usize> {
         let text = String::from_utf8_lossy(&pending[..=i]);
         match crate::parse::parse_script(&text) {
             Ok(_) => return Some(i + 1),
-            Err(crate::parse::ParseFailure::Syntax(m))
-                if m.contains("unterminated")
-                    || m.contains("end of input")
-                    || m.contains("here tag") => {}
+            Err(crate::parse::ParseFailure::Incomplete(_)) => {}
             // Broken for good (or too big, or too slow to parse): judged as it is,
             // which refuses it, rather than waiting for input that cannot mend it.
             Err(_) => return Some(i + 1),

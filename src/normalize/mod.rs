@@ -160,6 +160,21 @@ pub fn basename(p: &str) -> &str {
     p.trim_end_matches('/').rsplit('/').next().unwrap_or(p)
 }
 
+/// A program name without the version that version managers and downloads add
+/// (`terraform-1.9.5`, `terraform_1.9.5`, `helm-v3.14.0`, `kubectl-1.30`): the same
+/// tool, judged by its rules. Names whose rest is not a version stay as they are.
+pub fn unversioned(name: &str) -> &str {
+    let Some(at) = name.rfind(['-', '_']) else {
+        return name;
+    };
+    let (base, version) = (&name[..at], &name[at + 1..]);
+    let digits = version.strip_prefix('v').unwrap_or(version);
+    let is_version = !base.is_empty()
+        && digits.starts_with(|c: char| c.is_ascii_digit())
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '.');
+    if is_version { base } else { name }
+}
+
 /// Normalizes one simple command, pushing it and anything it launches onto `out`.
 pub(crate) fn simple(sc: SimpleCommand, depth: usize, via: &[String], out: &mut Vec<Command>) {
     let SimpleCommand {
@@ -232,7 +247,7 @@ pub(crate) fn simple(sc: SimpleCommand, depth: usize, via: &[String], out: &mut 
             }
         }
     }
-    let program = basename(&words[0].text).to_owned();
+    let program = unversioned(basename(&words[0].text)).to_owned();
     let args = words.split_off(1);
     out.push(Command {
         program,
@@ -259,6 +274,19 @@ mod tests {
                 None => c.argv().join(" "),
             })
             .collect()
+    }
+
+    #[test]
+    fn versioned_program_names_are_the_tool() {
+        assert_eq!(progs("terraform-1.9.5 destroy"), ["terraform destroy"]);
+        assert_eq!(
+            progs("/opt/bin/helm-v3.14.0 uninstall x"),
+            ["helm uninstall x"]
+        );
+        assert_eq!(progs("terraform_1.5 apply"), ["terraform apply"]);
+        assert_eq!(unversioned("docker-compose"), "docker-compose");
+        assert_eq!(unversioned("python3.12"), "python3.12");
+        assert_eq!(unversioned("kube-1x"), "kube-1x");
     }
 
     #[test]

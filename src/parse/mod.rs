@@ -71,6 +71,11 @@ impl RedirectKind {
 pub enum ParseFailure {
     #[error("the shell syntax could not be parsed: {0}")]
     Syntax(String),
+    /// The script stops in the middle of a command (an open quote, heredoc or `if`):
+    /// more input could complete it. Only reported for the top-level script; judged
+    /// alone, it is refused like any script that does not parse.
+    #[error("the shell syntax is incomplete: {0}")]
+    Incomplete(String),
     #[error("parsing took longer than {} ms", PARSE_DEADLINE.as_millis())]
     Timeout,
     #[error("the shell parser failed on this input")]
@@ -338,9 +343,10 @@ mod tests {
 
     #[test]
     fn bad_input_fails_closed_quickly() {
+        // Incomplete is a failure too: judged alone, it is refused.
         assert!(matches!(
             parse_script("echo 'unterminated"),
-            Err(ParseFailure::Syntax(_))
+            Err(ParseFailure::Incomplete(_))
         ));
         assert_eq!(
             parse_script(&"(".repeat(10_000)),
@@ -348,5 +354,32 @@ mod tests {
         );
         let big = "a".repeat(MAX_SCRIPT_BYTES + 1);
         assert!(matches!(parse_script(&big), Err(ParseFailure::TooLarge(_))));
+    }
+
+    /// The shell mode waits for more input on these instead of judging half a command.
+    #[test]
+    fn input_that_ends_mid_command_is_incomplete_not_broken() {
+        for src in [
+            "if true; then\n",
+            "echo 'a\n",
+            "echo \"a\n",
+            "echo `a\n",
+            "echo $(\n",
+            "cat <<EOF\nx\n",
+            "a &&\n",
+            "f() {\n",
+            "for x in a; do\n",
+            "case x in\n",
+        ] {
+            assert!(
+                matches!(parse_script(src), Err(ParseFailure::Incomplete(_))),
+                "{src:?}: {:?}",
+                parse_script(src)
+            );
+        }
+        for src in ["echo hi\n", "cat <<EOF\nx\nEOF\n", "a;\n"] {
+            assert!(parse_script(src).is_ok(), "{src:?}");
+        }
+        assert!(matches!(parse_script("fi\n"), Err(ParseFailure::Syntax(_))));
     }
 }

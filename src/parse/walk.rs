@@ -18,6 +18,16 @@ pub(super) fn parse_and_walk(src: &str) -> Result<Vec<SimpleCommand>, ParseFailu
     Ok(w.out)
 }
 
+/// Whether the parser stopped because the input ends in the middle of a command (an
+/// open quote, heredoc or `if`), which more input could complete.
+fn incomplete(e: &brush_parser::ParseError) -> bool {
+    match e {
+        brush_parser::ParseError::ParsingAtEndOfInput => true,
+        brush_parser::ParseError::Tokenizing { inner, .. } => inner.is_incomplete(),
+        brush_parser::ParseError::ParsingNear(_) => false,
+    }
+}
+
 struct Walker {
     out: Vec<SimpleCommand>,
     options: brush_parser::ParserOptions,
@@ -34,9 +44,16 @@ impl Walker {
         self.depth += 1;
         let mut parser =
             brush_parser::Parser::new(std::io::Cursor::new(src.as_bytes()), &self.options);
-        let program = parser
-            .parse_program()
-            .map_err(|e| ParseFailure::Syntax(e.to_string()))?;
+        let top = self.depth == 1;
+        let program = parser.parse_program().map_err(|e| {
+            // Only the script itself can be waiting for more lines; a nested one that
+            // ends early is broken, and stays a syntax error.
+            if top && incomplete(&e) {
+                ParseFailure::Incomplete(e.to_string())
+            } else {
+                ParseFailure::Syntax(e.to_string())
+            }
+        })?;
         for list in &program.complete_commands {
             self.compound_list(list)?;
         }
