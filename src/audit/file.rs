@@ -224,14 +224,17 @@ pub fn read_head(head: &Path) -> Option<(u64, String)> {
     Some((seq.parse().ok()?, hash.to_owned()))
 }
 
+/// Rewritten in place with one `pwrite`: the record has a fixed width (the number
+/// padded), so no truncation is needed and a reader never sees it half empty.
 fn write_head(head: &Path, seq: u64, hash: &str) -> std::io::Result<()> {
-    let mut f = OpenOptions::new()
+    use std::os::unix::fs::FileExt;
+    let f = OpenOptions::new()
         .write(true)
         .create(true)
-        .truncate(true)
+        .truncate(false)
         .mode(0o600)
         .open(head)?;
-    f.write_all(format!("{seq} {hash}\n").as_bytes())
+    f.write_all_at(format!("{seq:020} {hash}\n").as_bytes(), 0)
 }
 
 #[cfg(test)]
