@@ -1,7 +1,7 @@
 //! The process environment interlock reads, gathered once so the core stays pure.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, Default)]
 pub struct Env {
@@ -49,6 +49,16 @@ impl Env {
             .or_else(|| self.home.as_ref().map(|h| h.join(".local/state")))
             .map(|d| d.join("interlock"))
     }
+}
+
+/// Creates `dir` and its missing parents, private to the user (0700): interlock's state
+/// (queue, grants, brake counts, log) must not be writable, or readable, by others.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
 }
 
 /// Lossless-enough text of an OS string for judging; the original bytes are what get

@@ -4,7 +4,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -21,14 +21,10 @@ pub fn open_append(path: &Path) -> Result<File, AuditError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
         && !dir.is_dir()
     {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|source| AuditError::CreateDir {
-                path: dir.to_owned(),
-                source,
-            })?;
+        crate::env::create_private_dir(dir).map_err(|source| AuditError::CreateDir {
+            path: dir.to_owned(),
+            source,
+        })?;
     }
     OpenOptions::new()
         .read(true)

@@ -22,7 +22,7 @@
 use std::ffi::OsStr;
 use std::fs::File;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -54,11 +54,7 @@ pub fn dir(env: &Env) -> Result<PathBuf, ConfirmError> {
         .user_state_dir()
         .ok_or(ConfirmError::NoStateDir)?
         .join(DIR_NAME);
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-        .map_err(|e| ConfirmError::io("cannot create", &dir, e))?;
+    crate::env::create_private_dir(&dir).map_err(|e| ConfirmError::io("cannot create", &dir, e))?;
     check_private(&dir)?;
     Ok(dir)
 }

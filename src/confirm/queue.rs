@@ -25,7 +25,7 @@
 
 use std::io::{Read, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -249,11 +249,7 @@ pub fn dir(env: &Env, cfg: &ConfirmSection) -> Result<PathBuf, ConfirmError> {
         .user_state_dir()
         .ok_or(ConfirmError::NoStateDir)?
         .join(DIR_NAME);
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-        .map_err(|e| ConfirmError::io("cannot create", &dir, e))?;
+    crate::env::create_private_dir(&dir).map_err(|e| ConfirmError::io("cannot create", &dir, e))?;
     check_dir(&dir)?;
     Ok(dir)
 }

@@ -1,6 +1,5 @@
 //! `interlock doctor`: checks the installation and says how to fix what is wrong.
 
-use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 use std::process::Command;
 
@@ -126,10 +125,7 @@ pub fn doctor(env: &Env) -> u8 {
     match env.user_state_dir() {
         None => r.bad("no state directory: set HOME or XDG_STATE_HOME"),
         Some(dir) => {
-            let created = std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&dir);
+            let created = crate::env::create_private_dir(&dir);
             let probe = dir.join(".doctor-probe");
             let writable = created.is_ok()
                 && std::fs::write(&probe, b"ok").is_ok()

@@ -5,7 +5,6 @@
 use std::ffi::OsString;
 use std::io::{IsTerminal, Read, Write};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 
@@ -309,11 +308,7 @@ fn login_snippet(shims: &std::path::Path) -> Option<PathBuf> {
     if std::fs::read_to_string(&path).ok().as_deref() == Some(SNIPPET) {
         return Some(path);
     }
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&dir)
-        .ok()?;
+    crate::env::create_private_dir(&dir).ok()?;
     let tmp = dir.join(format!(".login.sh.{}", std::process::id()));
     std::fs::write(&tmp, SNIPPET).ok()?;
     std::fs::rename(&tmp, &path).ok()?;
